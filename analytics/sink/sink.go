@@ -1,0 +1,257 @@
+// Package sink lands Kafka topics in ClickHouse for analysts. It writes in
+// batches and commits Kafka offsets only after ClickHouse accepted a batch, so
+// nothing is lost; a batch written twice (after a crash between insert and
+// commit, or a replay) is collapsed by the tables' ReplacingMergeTree on the
+// event id, so nothing is counted twice.
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/creatorflow/creatorflow/schemas"
+)
+
+// Table maps the records of one topic to rows of one ClickHouse table.
+type Table struct {
+	// Name is the ClickHouse table.
+	Name string
+	// Columns are named in every INSERT (ClickHouse 18.16 needs them over
+	// the native protocol, and it keeps inserts valid as tables grow).
+	Columns []string
+	// Row returns the column values of a record, in Columns order. An error
+	// means the record can never be written: it goes to the DLQ.
+	Row func(r *kgo.Record, env schemas.Envelope) ([]any, error)
+}
+
+// TikTokWebhooks maps tiktok.webhooks.v1 to the tiktok_webhooks table.
+var TikTokWebhooks = Table{
+	Name: "tiktok_webhooks",
+	Columns: []string{"event_id", "event_time", "ingest_time", "shop_id", "order_id", "notification_id",
+		"webhook_type", "order_status", "kafka_partition", "kafka_offset", "body"},
+	Row: func(r *kgo.Record, env schemas.Envelope) ([]any, error) {
+		hook, err := schemas.ParseTikTokWebhook(r.Value)
+		if err != nil {
+			return nil, err
+		}
+		order, _ := hook.OrderStatusChange()
+		return []any{env.ID.String(), env.Time, env.IngestTime, hook.ShopID, order.OrderID, hook.NotificationID,
+			uint16(hook.Type), string(order.OrderStatus), r.Partition, r.Offset, string(r.Value)}, nil
+	},
+}
+
+// Config configures a sink.
+type Config struct {
+	// Group is the consumer group; instances in one group share partitions.
+	Group string
+	// Topics maps each consumed topic (with any deployment prefix) to its
+	// table.
+	Topics map[string]Table
+	// DLQTopic receives records that can never be written.
+	DLQTopic string
+	// BatchSize is the most records written in one INSERT.
+	BatchSize int
+	// RetryBackoff is the first wait after ClickHouse refuses a batch; it
+	// doubles up to MaxRetryBackoff while ClickHouse stays down.
+	RetryBackoff, MaxRetryBackoff time.Duration
+}
+
+// Sink consumes topics into ClickHouse.
+type Sink struct {
+	cfg     Config
+	kafka   *kgo.Client
+	ch      driver.Conn
+	log     *slog.Logger
+	metrics metrics
+}
+
+type metrics struct {
+	rows    *prometheus.CounterVec
+	dlq     prometheus.Counter
+	retries prometheus.Counter
+	batch   prometheus.Histogram
+}
+
+// New creates a sink whose Kafka client is built from base (brokers, client
+// id, security) plus the consumer settings the sink relies on.
+func New(cfg Config, base []kgo.Opt, ch driver.Conn, reg prometheus.Registerer, log *slog.Logger) (*Sink, error) {
+	if cfg.Group == "" || len(cfg.Topics) == 0 || cfg.DLQTopic == "" || cfg.BatchSize <= 0 {
+		return nil, errors.New("sink: group, topics, DLQ topic and a positive batch size are required")
+	}
+	topics := make([]string, 0, len(cfg.Topics))
+	for t := range cfg.Topics {
+		topics = append(topics, t)
+	}
+	opts := append(append([]kgo.Opt(nil), base...),
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.DisableAutoCommit(),
+		// Between a poll and its commit no partition may move to another
+		// instance, or both could commit offsets past each other's rows.
+		kgo.BlockRebalanceOnPoll(),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("sink: kafka client: %w", err)
+	}
+	m := metrics{
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "creatorflow_sink_rows_total", Help: "Rows written to ClickHouse, by table.",
+		}, []string{"table"}),
+		dlq: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "creatorflow_sink_dlq_records_total", Help: "Records the sink could not write and sent to the DLQ.",
+		}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "creatorflow_sink_insert_retries_total", Help: "Batches ClickHouse refused and that are retried.",
+		}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "creatorflow_sink_batch_duration_seconds", Help: "Time to write one batch, retries included.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}),
+	}
+	reg.MustRegister(m.rows, m.dlq, m.retries, m.batch)
+	return &Sink{cfg: cfg, kafka: cl, ch: ch, log: log, metrics: m}, nil
+}
+
+// Ping reports whether the broker answers, for readiness.
+func (s *Sink) Ping(ctx context.Context) error { return s.kafka.Ping(ctx) }
+
+// Run consumes until ctx is done, then leaves the group. Offsets of records
+// not yet written are not committed: they are read again on restart.
+func (s *Sink) Run(ctx context.Context) error {
+	defer s.kafka.Close()
+	for {
+		fetches := s.kafka.PollRecords(ctx, s.cfg.BatchSize)
+		if ctx.Err() != nil {
+			return nil
+		}
+		fetches.EachError(func(topic string, p int32, err error) {
+			s.log.Warn("fetch failed", "topic", topic, "partition", p, "err", err)
+		})
+		if err := s.write(ctx, fetches.Records()); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		s.kafka.AllowRebalance()
+	}
+}
+
+// write lands one polled batch and commits its offsets.
+func (s *Sink) write(ctx context.Context, records []*kgo.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	start := time.Now()
+	rows := map[string][][]any{}
+	var dead []*kgo.Record
+	for _, r := range records {
+		table := s.cfg.Topics[r.Topic]
+		row, err := decode(table, r)
+		if err != nil {
+			dead = append(dead, deadLetter(r, s.cfg.DLQTopic, s.cfg.Group, err))
+			continue
+		}
+		rows[table.Name] = append(rows[table.Name], row)
+	}
+	for _, table := range s.cfg.Topics {
+		if batch := rows[table.Name]; len(batch) > 0 {
+			if err := s.insertRetrying(ctx, table, batch); err != nil {
+				return err
+			}
+		}
+	}
+	if len(dead) > 0 {
+		if err := s.kafka.ProduceSync(ctx, dead...).FirstErr(); err != nil {
+			return fmt.Errorf("sink: write to DLQ: %w", err)
+		}
+		s.metrics.dlq.Add(float64(len(dead)))
+		s.log.Warn("records sent to the DLQ", "count", len(dead), "first_error", string(header(dead[0], schemas.HeaderDLQError)))
+	}
+	if err := s.kafka.CommitRecords(ctx, records...); err != nil {
+		return fmt.Errorf("sink: commit offsets: %w", err)
+	}
+	s.metrics.batch.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// insertRetrying writes one batch, waiting out a ClickHouse outage with
+// exponential backoff. Only this batch is held meanwhile: the consumer is not
+// polled, so memory stays bounded.
+func (s *Sink) insertRetrying(ctx context.Context, table Table, rows [][]any) error {
+	backoff := s.cfg.RetryBackoff
+	for {
+		err := s.insert(ctx, table, rows)
+		if err == nil {
+			s.metrics.rows.WithLabelValues(table.Name).Add(float64(len(rows)))
+			return nil
+		}
+		s.metrics.retries.Inc()
+		s.log.Warn("ClickHouse refused a batch; retrying", "table", table.Name, "rows", len(rows), "retry_in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, s.cfg.MaxRetryBackoff)
+	}
+}
+
+func (s *Sink) insert(ctx context.Context, table Table, rows [][]any) error {
+	batch, err := s.ch.PrepareBatch(ctx, "INSERT INTO "+table.Name+" ("+strings.Join(table.Columns, ", ")+")")
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		if err := batch.Append(row...); err != nil {
+			_ = batch.Abort()
+			return err
+		}
+	}
+	return batch.Send()
+}
+
+func decode(table Table, r *kgo.Record) ([]any, error) {
+	if table.Row == nil {
+		return nil, fmt.Errorf("no table for topic %s", r.Topic)
+	}
+	env, err := schemas.ParseHeaders(r.Headers)
+	if err != nil {
+		return nil, err
+	}
+	return table.Row(r, env)
+}
+
+// deadLetter wraps a record for the DLQ: same key, value and headers, plus
+// the error and the record's origin.
+func deadLetter(r *kgo.Record, topic, consumer string, cause error) *kgo.Record {
+	headers := append(append([]kgo.RecordHeader(nil), r.Headers...),
+		kgo.RecordHeader{Key: schemas.HeaderDLQError, Value: []byte(cause.Error())},
+		kgo.RecordHeader{Key: schemas.HeaderDLQTopic, Value: []byte(r.Topic)},
+		kgo.RecordHeader{Key: schemas.HeaderDLQPartition, Value: []byte(strconv.Itoa(int(r.Partition)))},
+		kgo.RecordHeader{Key: schemas.HeaderDLQOffset, Value: []byte(strconv.FormatInt(r.Offset, 10))},
+		kgo.RecordHeader{Key: schemas.HeaderDLQConsumer, Value: []byte(consumer)},
+	)
+	return &kgo.Record{Topic: topic, Key: r.Key, Value: r.Value, Headers: headers}
+}
+
+func header(r *kgo.Record, key string) []byte {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return h.Value
+		}
+	}
+	return nil
+}

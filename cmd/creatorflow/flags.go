@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/creatorflow/creatorflow/pipeline/config"
+)
+
+// Flag groups shared by several commands; each registers its flags on a
+// command's FlagSet. Defaults point at the local stack (CONTRACTS.md).
+
+type logFlags struct{ level, format string }
+
+func (f *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.level, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.format, "log-format", "text", "log format: text or json")
+}
+
+func (f *logFlags) logger(e *env) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.level)); err != nil {
+		return nil, usageError{fmt.Errorf("--log-level: %w", err)}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch f.format {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	}
+	return nil, usageError{fmt.Errorf("--log-format must be text or json, not %q", f.format)}
+}
+
+type kafkaFlags struct {
+	brokers     config.List
+	clientID    string
+	topicPrefix string
+}
+
+func (f *kafkaFlags) register(fs *flag.FlagSet) {
+	f.brokers = config.List{"127.0.0.1:19092"}
+	fs.Var(&f.brokers, "brokers", "Kafka bootstrap brokers, comma-separated")
+	fs.StringVar(&f.clientID, "client-id", "creatorflow", "Kafka client id, shown in broker logs and quotas")
+	fs.StringVar(&f.topicPrefix, "topic-prefix", "", "prefix of every topic name, to run several deployments on one cluster")
+}
+
+// opts returns the client options every Kafka client of the process shares.
+func (f *kafkaFlags) opts() []kgo.Opt {
+	return []kgo.Opt{kgo.SeedBrokers(f.brokers...), kgo.ClientID(f.clientID)}
+}
+
+func (f *kafkaFlags) topic(name string) string { return f.topicPrefix + name }
+
+type clickhouseFlags struct{ url string }
+
+func (f *clickhouseFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "clickhouse-url", "clickhouse://127.0.0.1:19000/creatorflow",
+		"ClickHouse native-protocol URL, clickhouse://user:password@host:port/database")
+}
+
+// open connects to ClickHouse and checks that it answers.
+func (f *clickhouseFlags) open(ctx context.Context) (driver.Conn, error) {
+	opts, err := clickhouse.ParseDSN(f.url)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--clickhouse-url: %w", err)}
+	}
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse %s: %w", redact(f.url), err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := conn.Ping(pctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse %s: %w", redact(f.url), err)
+	}
+	return conn, nil
+}
+
+type postgresFlags struct{ url string }
+
+func (f *postgresFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "postgres-url", "postgres://creatorflow:creatorflow@127.0.0.1:15432/creatorflow",
+		"PostgreSQL URL")
+}
+
+type opsFlags struct{ addr string }
+
+func (f *opsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "metrics-addr", "127.0.0.1:9464", "address of /metrics, /healthz and /readyz")
+}
+
+// redact hides the password of a URL for logs and errors.
+func redact(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	creds, host, ok := strings.Cut(rest, "@")
+	if !ok {
+		return u
+	}
+	user, _, _ := strings.Cut(creds, ":")
+	return scheme + "://" + user + ":***@" + host
+}
+
+// checkListen fails early, with the address in the message, when a listen
+// address is malformed.
+func checkListen(flagName, addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return usageError{fmt.Errorf("--%s %q: %w", flagName, addr, err)}
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/creatorflow/creatorflow/pipeline/config"
+	"github.com/creatorflow/creatorflow/pipeline/ops"
+)
+
+var runCommand = command{
+	name:    "run",
+	summary: "run every role of the pipeline in one process (or those named by --roles)",
+	run: func(ctx context.Context, e *env, args []string) error {
+		return runRoles(ctx, e, args, "run", allRoles)
+	},
+}
+
+// allRoles are the roles `creatorflow run` starts by default, in start order.
+var allRoles = []string{"ingest", "sink"}
+
+var roleUsage = map[string]string{
+	"run": `usage: creatorflow run [flags]
+
+Runs the pipeline's roles in one process against the local stack by default,
+or real clusters with --brokers and --clickhouse-url. Roles:
+ingest (webhook endpoints into Kafka) and sink (Kafka into ClickHouse). Each
+role logs a start-up line with its address; SIGTERM stops them cleanly.`,
+	"ingest": `usage: creatorflow ingest [flags]
+
+Serves POST /webhooks/tiktok: verifies the HMAC signature, validates the
+envelope and answers 200 only once Kafka has acknowledged the webhook.`,
+	"sink": `usage: creatorflow sink [flags]
+
+Consumes the topics and writes them to ClickHouse in batches, committing Kafka
+offsets only after ClickHouse accepted a batch.`,
+}
+
+// role is one long-running part of the pipeline.
+type role struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// runRoles parses the flags of the roles a command can run, starts them and
+// the ops server, and waits. The first role to fail stops the others.
+func runRoles(ctx context.Context, e *env, args []string, cmd string, available []string) error {
+	var (
+		logs   logFlags
+		kafka  kafkaFlags
+		opsf   opsFlags
+		ingest ingestFlags
+		sinkf  sinkFlags
+		ch     clickhouseFlags
+		roles  = config.List(slices.Clone(available))
+	)
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	logs.register(fs)
+	kafka.register(fs)
+	opsf.register(fs)
+	if slices.Contains(available, "ingest") {
+		ingest.register(fs)
+	}
+	if slices.Contains(available, "sink") {
+		sinkf.register(fs)
+		ch.register(fs)
+	}
+	if len(available) > 1 {
+		fs.Var(&roles, "roles", fmt.Sprintf("roles to run, comma-separated, from %v", available))
+	}
+	if err := parse(fs, roleUsage[cmd], e, args); err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if !slices.Contains(available, r) {
+			return usageError{fmt.Errorf("unknown role %q; roles are %v", r, available)}
+		}
+	}
+	if err := checkListen("metrics-addr", opsf.addr); err != nil {
+		return err
+	}
+	log, err := logs.logger(e)
+	if err != nil {
+		return err
+	}
+
+	reg := ops.NewRegistry()
+	health := ops.NewHandler(reg, 2*time.Second)
+	var started []role
+	for _, name := range roles {
+		var (
+			r   role
+			err error
+		)
+		rlog := log.With("role", name)
+		switch name {
+		case "ingest":
+			r, err = ingestRole(&ingest, &kafka, reg, health, rlog)
+		case "sink":
+			r, err = sinkRole(ctx, &sinkf, &kafka, &ch, reg, health, rlog)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		started = append(started, r)
+	}
+	started = append(started, role{name: "ops", run: func(ctx context.Context) error {
+		return ops.Serve(ctx, opsf.addr, health, 5*time.Second, log, func(a net.Addr) {
+			log.Info("metrics and health listening", "addr", a.String(), "paths", "/metrics /healthz /readyz")
+		})
+	}})
+	return supervise(ctx, log, started)
+}
+
+// supervise runs the roles until ctx is done or one fails, then stops all of
+// them and waits for each to finish.
+func supervise(ctx context.Context, log *slog.Logger, roles []role) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, r := range roles {
+		wg.Go(func() {
+			err := r.run(ctx)
+			if err != nil && ctx.Err() == nil {
+				log.Error("role failed; stopping the others", "role", r.name, "err", err)
+			}
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", r.name, err))
+				mu.Unlock()
+			}
+			cancel()
+		})
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	wg.Wait()
+	return errors.Join(errs...)
+}

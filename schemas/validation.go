@@ -1,0 +1,409 @@
+package schemas
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ValidationError reports why an outside payload was rejected. Field is the
+// JSON path of the offending member ("shop_id", "data.order_status"), empty
+// when the body as a whole is at fault. Parsers return it as *ValidationError
+// (possibly wrapped with %w), so an HTTP handler can answer 400 with the
+// reason:
+//
+//	var verr *schemas.ValidationError
+//	if errors.As(err, &verr) { ... 400, verr.Error() ... }
+type ValidationError struct {
+	Field  string
+	Reason string
+}
+
+// Error returns "field: reason", or just the reason when Field is empty.
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Reason
+	}
+	return e.Field + ": " + e.Reason
+}
+
+// Limits shared by the parsers of outside payloads and their JSON Schemas
+// (schemas/jsonschema/*.json): keep both in step, jsonschema_test.go checks it.
+const (
+	// maxIDLength bounds identifiers (shop, order, notification, tracking
+	// number), in Unicode code points as JSON Schema's maxLength counts.
+	maxIDLength = 128
+	// maxUnixSeconds is 9999-12-31T23:59:59Z: later instants cannot be
+	// written as RFC 3339 (ce_time), so no outside timestamp may exceed it.
+	maxUnixSeconds = 253402300799
+	// maxWebhookType bounds the TikTok webhook type.
+	maxWebhookType = 1<<31 - 1
+)
+
+func invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// fieldPath joins a parent path and a member name with a dot.
+func fieldPath(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}
+
+// jsonObject is one JSON object, member name to raw value, with the path of
+// the object itself for error messages.
+type jsonObject struct {
+	path    string
+	members map[string]json.RawMessage
+}
+
+// parseBody checks that body is exactly one well-formed JSON object in UTF-8
+// (no trailing data) and returns its members.
+func parseBody(body []byte) (jsonObject, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return jsonObject{}, invalid("", "body is empty")
+	}
+	if !utf8.Valid(body) {
+		return jsonObject{}, invalid("", "body is not valid UTF-8")
+	}
+	if !json.Valid(body) {
+		var raw json.RawMessage
+		err := json.Unmarshal(body, &raw) // only for the position of the syntax error
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return jsonObject{}, invalid("", "body is not valid JSON: %s (offset %d)", syn.Error(), syn.Offset)
+		}
+		return jsonObject{}, invalid("", "body is not valid JSON")
+	}
+	return parseObject(body, "")
+}
+
+// parseObject reads a JSON object from data, which must be one valid JSON
+// value (parseBody checks the body; a member value of it is one too). It
+// rejects anything but an object, duplicate member names (which parsers
+// disagree on) and trailing data. Member values are subslices of data.
+func parseObject(data []byte, path string) (jsonObject, error) {
+	malformed := func() (jsonObject, error) { // only if data was not valid JSON
+		if path == "" {
+			return jsonObject{}, invalid("", "body is not valid JSON")
+		}
+		return jsonObject{}, invalid(path, "is not valid JSON")
+	}
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		if path == "" {
+			return jsonObject{}, invalid("", "body must be a JSON object")
+		}
+		return jsonObject{}, invalid(path, "must be a JSON object")
+	}
+	obj := jsonObject{path: path, members: make(map[string]json.RawMessage, 8)}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(data) || data[i] != '"' {
+				return malformed()
+			}
+			end := skipString(data, i)
+			if end < 0 {
+				return malformed()
+			}
+			key, ok := unquote(data[i:end])
+			if !ok {
+				return malformed()
+			}
+			i = skipSpace(data, end)
+			if i >= len(data) || data[i] != ':' {
+				return malformed()
+			}
+			i = skipSpace(data, i+1)
+			end = skipValue(data, i)
+			if end < 0 {
+				return malformed()
+			}
+			if _, dup := obj.members[key]; dup {
+				return jsonObject{}, invalid(fieldPath(path, key), "appears more than once")
+			}
+			obj.members[key] = data[i:end:end]
+			i = skipSpace(data, end)
+			if i < len(data) && data[i] == ',' {
+				i = skipSpace(data, i+1)
+				continue
+			}
+			if i < len(data) && data[i] == '}' {
+				i++
+				break
+			}
+			return malformed()
+		}
+	}
+	if skipSpace(data, i) != len(data) {
+		if path == "" {
+			return jsonObject{}, invalid("", "body has data after the JSON object")
+		}
+		return jsonObject{}, invalid(path, "has data after the JSON object")
+	}
+	return obj, nil
+}
+
+// skipSpace returns the index of the first non-whitespace byte at or after i.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipString returns the index after the JSON string starting at data[i]
+// (a quote), or -1.
+func skipString(data []byte, i int) int {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index after the JSON value starting at data[i], or
+// -1.
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return -1
+	}
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				end := skipString(data, j)
+				if end < 0 {
+					return -1
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	default: // number, true, false, null
+		j := i
+		for j < len(data) {
+			switch data[j] {
+			case ',', '}', ']', ' ', '\t', '\r', '\n':
+				return j
+			}
+			j++
+		}
+		return j
+	}
+}
+
+// unquote decodes a JSON string literal.
+func unquote(lit []byte) (string, bool) {
+	if len(lit) < 2 {
+		return "", false
+	}
+	if bytes.IndexByte(lit, '\\') < 0 {
+		return string(lit[1 : len(lit)-1]), true // valid JSON: no escapes, no raw control characters
+	}
+	var s string
+	if err := json.Unmarshal(lit, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// jsonKind names the JSON type of a raw value.
+func jsonKind(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	default:
+		return "number"
+	}
+}
+
+// raw returns the raw value of member name; a missing required member is an
+// error.
+func (o jsonObject) raw(name string, required bool) (json.RawMessage, bool, error) {
+	v, ok := o.members[name]
+	if !ok {
+		if required {
+			return nil, false, invalid(fieldPath(o.path, name), "is required")
+		}
+		return nil, false, nil
+	}
+	return v, true, nil
+}
+
+// str reads a string member.
+func (o jsonObject) str(name string, required bool) (string, error) {
+	v, ok, err := o.raw(name, required)
+	if !ok {
+		return "", err
+	}
+	field := fieldPath(o.path, name)
+	if k := jsonKind(v); k != "string" {
+		return "", invalid(field, "must be a string, not %s", k)
+	}
+	s, ok := unquote(v)
+	if !ok {
+		return "", invalid(field, "must be a string")
+	}
+	return s, nil
+}
+
+// text reads a string member of at most maxLen code points; a required one
+// must not be empty.
+func (o jsonObject) text(name string, required bool, maxLen int) (string, error) {
+	s, err := o.str(name, required)
+	if err != nil {
+		return "", err
+	}
+	if required && s == "" {
+		return "", invalid(fieldPath(o.path, name), "must not be empty")
+	}
+	if n := utf8.RuneCountInString(s); n > maxLen {
+		return "", invalid(fieldPath(o.path, name), "is %d characters long, the limit is %d", n, maxLen)
+	}
+	return s, nil
+}
+
+// id reads an identifier: a non-empty string of at most maxLen code points
+// without control characters (it becomes a Kafka key, a log field, a
+// database key).
+func (o jsonObject) id(name string, required bool, maxLen int) (string, error) {
+	s, err := o.text(name, required, maxLen)
+	if err != nil {
+		return "", err
+	}
+	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return "", invalid(fieldPath(o.path, name), "must not contain control characters (found %U at byte %d)", r, i)
+	}
+	return s, nil
+}
+
+// boolean reads a boolean member.
+func (o jsonObject) boolean(name string, required bool) (bool, error) {
+	v, ok, err := o.raw(name, required)
+	if !ok {
+		return false, err
+	}
+	if k := jsonKind(v); k != "boolean" {
+		return false, invalid(fieldPath(o.path, name), "must be a boolean, not %s", k)
+	}
+	return string(v) == "true", nil
+}
+
+// integer reads an integer member within [lo, hi]. As in JSON Schema, a
+// number with a zero fractional part (1.0, 1e3) is an integer.
+func (o jsonObject) integer(name string, required bool, lo, hi int64) (int64, error) {
+	v, ok, err := o.raw(name, required)
+	if !ok {
+		return 0, err
+	}
+	field := fieldPath(o.path, name)
+	if k := jsonKind(v); k != "number" {
+		return 0, invalid(field, "must be an integer, not %s", k)
+	}
+	n, isInt, inRange := jsonInteger(string(v))
+	if !isInt {
+		return 0, invalid(field, "must be an integer")
+	}
+	if !inRange || n < lo || n > hi {
+		return 0, invalid(field, "must be between %d and %d", lo, hi)
+	}
+	return n, nil
+}
+
+// jsonInteger evaluates a JSON number literal exactly. isInt reports whether
+// its value is an integer; inRange whether that integer has at most 18
+// digits (so fits an int64, which all our bounds do).
+func jsonInteger(lit string) (n int64, isInt, inRange bool) {
+	neg := strings.HasPrefix(lit, "-")
+	lit = strings.TrimPrefix(lit, "-")
+	mant, exp := lit, ""
+	if i := strings.IndexAny(lit, "eE"); i >= 0 {
+		mant, exp = lit[:i], lit[i+1:]
+	}
+	intPart, frac := mant, ""
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		intPart, frac = mant[:i], mant[i+1:]
+	}
+	digits := strings.TrimLeft(intPart+frac, "0")
+	if digits == "" {
+		return 0, true, true // zero, whatever the exponent
+	}
+	trimmed := strings.TrimRight(digits, "0")
+	zeros := len(digits) - len(trimmed)
+	digits = trimmed
+
+	expNeg := strings.HasPrefix(exp, "-")
+	expDigits := strings.TrimLeft(strings.TrimLeft(exp, "+-"), "0")
+	if len(expDigits) > 9 { // |exponent| >= 1e9: nothing in the body can balance it
+		if expNeg {
+			return 0, false, false
+		}
+		return 0, true, false
+	}
+	e := 0
+	if expDigits != "" {
+		e, _ = strconv.Atoi(expDigits) // at most 9 digits of 0-9: cannot fail
+		if expNeg {
+			e = -e
+		}
+	}
+	// value = digits * 10^scale
+	scale := int64(e) - int64(len(frac)) + int64(zeros)
+	if scale < 0 {
+		return 0, false, false
+	}
+	if int64(len(digits))+scale > 18 {
+		return 0, true, false
+	}
+	n, err := strconv.ParseInt(digits+strings.Repeat("0", int(scale)), 10, 64)
+	if err != nil {
+		return 0, true, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true, true
+}
