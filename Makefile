@@ -41,8 +41,8 @@ run: setup
 
 ## Unit and integration tests against the real broker, ClickHouse and PostgreSQL.
 test: up vet fmt-check
-	CREATORFLOW_TEST_STACK=require $(GO) test -race -count=1 -timeout 15m $(PKGS)
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+	CREATORFLOW_TEST_STACK=require $(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
@@ -57,8 +57,8 @@ fuzz:
 	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 	  for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
 	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
-	    $(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) >/dev/null || \
-	      { echo "FAIL fuzz $$pkg $$target: rerun with: $(GO) test $$pkg -run '^$$' -fuzz '^$$target$$'"; exit 1; }; \
+	    out=$$($(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) 2>&1) || \
+	      { echo "$$out"; echo "FAIL fuzz $$pkg $$target (the failing input is saved under testdata/fuzz)"; exit 1; }; \
 	  done; \
 	done
 

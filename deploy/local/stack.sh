@@ -5,10 +5,10 @@
 #   deploy/local/stack.sh up|down|status [broker|clickhouse|postgres ...]
 #
 # Default: all three (started broker, clickhouse, postgres; stopped in reverse).
-# Data:    ${CREATORFLOW_DATA_DIR:-<repo>/.data}/{kafka,clickhouse,postgres,logs,run}
+# Data:    ${CREATORFLOW_STACK_DIR:-<repo>/.data}/{kafka,clickhouse,postgres,logs,run}
 # Ports:   broker 19092 · ClickHouse 19000 (native), 18123 (HTTP), 19009 (interserver) ·
 #          PostgreSQL 15432 (see docs: CONTRACTS "Local stack").
-# Env:     CREATORFLOW_DATA_DIR, CREATORFLOW_BROKER_FLAGS (extra flags for `creatorflow broker`).
+# Env:     CREATORFLOW_STACK_DIR, CREATORFLOW_BROKER_FLAGS (extra flags for `creatorflow broker`).
 #
 # As root it installs missing Debian packages (clickhouse-server, clickhouse-client,
 # postgresql, kcat) and runs ClickHouse / PostgreSQL as the `clickhouse` / `postgres`
@@ -20,7 +20,7 @@ umask 022
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 HERE=$ROOT/deploy/local
-DATA=${CREATORFLOW_DATA_DIR:-$ROOT/.data}
+DATA=${CREATORFLOW_STACK_DIR:-$ROOT/.data}
 [[ $DATA == /* ]] || DATA=$PWD/$DATA
 LOGS=$DATA/logs
 RUN=$DATA/run
@@ -121,7 +121,7 @@ check_reachable() {
     dir+=/$part
     [[ -d $dir ]] || break
     as_user "$user" test -x "$dir" ||
-      die "user $user cannot traverse $dir ($(stat -c '%A %U:%G' "$dir")): chmod o+x $dir, or set CREATORFLOW_DATA_DIR to a directory it can reach"
+      die "user $user cannot traverse $dir ($(stat -c '%A %U:%G' "$dir")): chmod o+x $dir, or set CREATORFLOW_STACK_DIR to a directory it can reach"
   done
 }
 
