@@ -247,9 +247,9 @@ func TestJSONSchemaMatchesGoType(t *testing.T) {
 				t.Fatalf("the base body is invalid: %v", err)
 			}
 			var parserRequired []string
-			canonical := mutate(t, e.base, "no_such_member", "")
+			canonical := withMember(t, e.base, "no_such_member", "")
 			for name := range props {
-				body := mutate(t, e.base, fieldPath(e.path, name), "")
+				body := withMember(t, e.base, fieldPath(e.path, name), "")
 				if bytes.Equal(body, canonical) {
 					t.Fatalf("base body has no %q: cannot tell whether it is required", name)
 				}
@@ -277,7 +277,7 @@ func TestJSONSchemaFixturesAgree(t *testing.T) {
 		"tiktok-webhook":  externals()[0],
 		"carrier-webhook": externals()[2],
 	} {
-		for path, body := range fixtures(t, dir) {
+		for path, body := range readFixtures(t, dir) {
 			t.Run(filepath.ToSlash(path), func(t *testing.T) {
 				want := filepath.Base(filepath.Dir(path)) == "valid"
 				schemaOK, schemaErr := schemaAccepts(t, e.schema, body)
@@ -351,7 +351,7 @@ func TestJSONSchemaBoundariesAgree(t *testing.T) {
 		props, _ := doc["properties"].(map[string]any)
 		for name, p := range props {
 			for _, raw := range probes(p.(map[string]any)) {
-				body := mutate(t, e.base, fieldPath(e.path, name), raw)
+				body := withMember(t, e.base, fieldPath(e.path, name), raw)
 				schemaOK, schemaErr := schemaAccepts(t, e.envelopeSchema(), body)
 				goErr := e.parse(body)
 				if schemaOK != (goErr == nil) {
@@ -370,7 +370,7 @@ var bigExponent = regexp.MustCompile(`[eE][+-]?0*[0-9]{5,}`)
 // Go parsers and fails when they disagree.
 func FuzzJSONSchemaAgreement(f *testing.F) {
 	for _, dir := range []string{"tiktok-webhook", "carrier-webhook"} {
-		for _, b := range fixtures(f, dir) {
+		for _, b := range readFixtures(f, dir) {
 			f.Add(b)
 		}
 	}

@@ -84,7 +84,7 @@ func ParseCarrierWebhook(body []byte) (CarrierWebhook, error) {
 		if len(status) > maxTrackingStatusEcho {
 			status = status[:maxTrackingStatusEcho] + "..."
 		}
-		return CarrierWebhook{}, invalid("status", "unknown tracking status %q", status)
+		return CarrierWebhook{}, validationErrorf("status", "unknown tracking status %q", status)
 	}
 	if c.Description, err = obj.text("description", false, maxDescriptionLength); err != nil {
 		return CarrierWebhook{}, err

@@ -32,14 +32,14 @@ func TestParseCarrierWebhook(t *testing.T) {
 		t.Errorf("minimal: %+v, %v", c, err)
 	}
 	for s := range trackingStatuses {
-		if _, err := ParseCarrierWebhook(mutate(t, validCarrierWebhook, "status", `"`+string(s)+`"`)); err != nil {
+		if _, err := ParseCarrierWebhook(withMember(t, validCarrierWebhook, "status", `"`+string(s)+`"`)); err != nil {
 			t.Errorf("status %s: %v", s, err)
 		}
 	}
 }
 
 func TestParseCarrierWebhookRejects(t *testing.T) {
-	m := func(path, raw string) string { return string(mutate(t, validCarrierWebhook, path, raw)) }
+	m := func(path, raw string) string { return string(withMember(t, validCarrierWebhook, path, raw)) }
 	cases := []struct {
 		name, body, field string
 	}{
@@ -97,7 +97,7 @@ func TestParseCarrierWebhookRejects(t *testing.T) {
 }
 
 func FuzzParseCarrierWebhook(f *testing.F) {
-	for _, b := range fixtures(f, "carrier-webhook") {
+	for _, b := range readFixtures(f, "carrier-webhook") {
 		f.Add(b)
 	}
 	f.Add([]byte(validCarrierWebhook))

@@ -49,7 +49,7 @@ func ParseOrderStatus(s string) (OrderStatus, error) {
 	if len(s) > 64 {
 		s = s[:64] + "..."
 	}
-	return "", invalid("order_status", "unknown order status %q", s)
+	return "", validationErrorf("order_status", "unknown order status %q", s)
 }
 
 // TikTokWebhook is the envelope of every TikTok Shop webhook. It is stored in

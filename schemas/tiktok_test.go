@@ -14,9 +14,9 @@ const validOrderWebhook = `{"type":1,"tts_notification_id":"7327112393057371910"
 	`"timestamp":1718035200,"data":{"order_id":"576461413038785752","order_status":"AWAITING_SHIPMENT",` +
 	`"is_on_hold_order":false,"update_time":1718035199}}`
 
-// mutate returns base (a JSON object) with the member at path ("shop_id",
+// withMember returns base (a JSON object) with the member at path ("shop_id",
 // "data.order_id") set to the raw JSON value raw, or removed when raw is "".
-func mutate(t testing.TB, base, path, raw string) []byte {
+func withMember(t testing.TB, base, path, raw string) []byte {
 	t.Helper()
 	var doc map[string]any
 	dec := json.NewDecoder(strings.NewReader(base))
@@ -73,7 +73,7 @@ func TestParseTikTokWebhookOrderStatus(t *testing.T) {
 }
 
 func TestParseTikTokWebhookCancelIsCancelled(t *testing.T) {
-	w, err := ParseTikTokWebhook(mutate(t, validOrderWebhook, "data.order_status", `"CANCEL"`))
+	w, err := ParseTikTokWebhook(withMember(t, validOrderWebhook, "data.order_status", `"CANCEL"`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +83,8 @@ func TestParseTikTokWebhookCancelIsCancelled(t *testing.T) {
 }
 
 func TestParseTikTokWebhookOtherTypeKeyedByShop(t *testing.T) {
-	body := mutate(t, validOrderWebhook, "type", "2")
-	body = mutate(t, string(body), "data", `{"reverse_order_id":"4035215671458945111","whatever":[1,2,{}]}`)
+	body := withMember(t, validOrderWebhook, "type", "2")
+	body = withMember(t, string(body), "data", `{"reverse_order_id":"4035215671458945111","whatever":[1,2,{}]}`)
 	w, err := ParseTikTokWebhook(body)
 	if err != nil {
 		t.Fatal(err)
@@ -98,9 +98,9 @@ func TestParseTikTokWebhookOtherTypeKeyedByShop(t *testing.T) {
 }
 
 func TestParseTikTokWebhookToleratesUnknownMembers(t *testing.T) {
-	body := mutate(t, validOrderWebhook, "region", `"GB"`)
-	body = mutate(t, string(body), "data.package_id", `{"nested":[null,true]}`)
-	body = mutate(t, string(body), "data.is_on_hold_order", "")
+	body := withMember(t, validOrderWebhook, "region", `"GB"`)
+	body = withMember(t, string(body), "data.package_id", `{"nested":[null,true]}`)
+	body = withMember(t, string(body), "data.is_on_hold_order", "")
 	w, err := ParseTikTokWebhook(body)
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func TestParseTikTokWebhookIntegralNumbers(t *testing.T) {
 // TestParseTikTokWebhookRejects covers every rejection, and that the error is
 // a *ValidationError naming the field at fault.
 func TestParseTikTokWebhookRejects(t *testing.T) {
-	m := func(path, raw string) string { return string(mutate(t, validOrderWebhook, path, raw)) }
+	m := func(path, raw string) string { return string(withMember(t, validOrderWebhook, path, raw)) }
 	cases := []struct {
 		name, body, field string
 	}{
@@ -267,7 +267,7 @@ func TestTikTokWebhookUnmarshalJSON(t *testing.T) {
 		t.Errorf("Key() after json.Unmarshal = %q, want the order id", rec.Webhook.Key())
 	}
 	var w TikTokWebhook
-	err := json.Unmarshal(mutate(t, validOrderWebhook, "data.order_status", `"NOPE"`), &w)
+	err := json.Unmarshal(withMember(t, validOrderWebhook, "data.order_status", `"NOPE"`), &w)
 	var verr *ValidationError
 	if !errors.As(err, &verr) || verr.Field != "data.order_status" {
 		t.Errorf("json.Unmarshal of an invalid webhook: %v, want a *ValidationError on data.order_status", err)
@@ -329,8 +329,8 @@ func TestJSONInteger(t *testing.T) {
 	}
 }
 
-// fixtures returns the bodies of the files under testdata/dir.
-func fixtures(t testing.TB, dir string) map[string][]byte {
+// readFixtures returns the bodies of the files under testdata/dir.
+func readFixtures(t testing.TB, dir string) map[string][]byte {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join("testdata", dir, "*", "*.json"))
 	if err != nil || len(paths) == 0 {
@@ -348,7 +348,7 @@ func fixtures(t testing.TB, dir string) map[string][]byte {
 }
 
 func FuzzParseTikTokWebhook(f *testing.F) {
-	for _, b := range fixtures(f, "tiktok-webhook") {
+	for _, b := range readFixtures(f, "tiktok-webhook") {
 		f.Add(b)
 	}
 	for _, s := range []string{
@@ -405,6 +405,41 @@ func BenchmarkParseTikTokWebhook(b *testing.B) {
 	for b.Loop() {
 		if _, err := ParseTikTokWebhook(body); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestParseObjectMalformed feeds parseObject, which expects valid JSON,
+// every prefix of valid bodies: it must report an error, never panic.
+func TestParseObjectMalformed(t *testing.T) {
+	for _, body := range []string{validOrderWebhook, `{"a":[{"b":"}\"]"},[]],"c":{"d":{}},"e":-1.5e3,"f":true,"g\n":null}`} {
+		if _, err := parseObject([]byte(body), ""); err != nil {
+			t.Fatalf("full body %s: %v", body, err)
+		}
+		for i := range len(body) {
+			if obj, err := parseObject([]byte(body[:i]), "data"); err == nil {
+				t.Errorf("prefix %q accepted as %v", body[:i], obj.members)
+			}
+			if obj, err := parseObject([]byte(body[i+1:]), ""); err == nil {
+				t.Errorf("suffix %q accepted as %v", body[i+1:], obj.members)
+			}
+		}
+	}
+}
+
+func TestDuplicateMemberNameInErrorIsSafe(t *testing.T) {
+	long := strings.Repeat("k", 10000)
+	for key, want := range map[string]string{
+		"type":   "type",
+		"a\x01b": `"a\x01b"`,
+		"":       `""`,
+		long:     `"` + long[:64] + `"...`,
+	} {
+		k, _ := json.Marshal(key)
+		_, err := ParseTikTokWebhook([]byte(`{` + string(k) + `:1,` + string(k) + `:2}`))
+		var verr *ValidationError
+		if !errors.As(err, &verr) || verr.Field != want {
+			t.Errorf("duplicate %.20q: error %v, want field %s", key, err, want)
 		}
 	}
 }

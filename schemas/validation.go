@@ -45,7 +45,7 @@ const (
 	maxWebhookType = 1<<31 - 1
 )
 
-func invalid(field, format string, args ...any) *ValidationError {
+func validationErrorf(field, format string, args ...any) *ValidationError {
 	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
@@ -67,20 +67,20 @@ type jsonObject struct {
 // parseBody checks that body is exactly one well-formed JSON object in UTF-8
 // (no trailing data) and returns its members.
 func parseBody(body []byte) (jsonObject, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return jsonObject{}, invalid("", "body is empty")
+	if skipSpace(body, 0) == len(body) {
+		return jsonObject{}, validationErrorf("", "body is empty")
 	}
 	if !utf8.Valid(body) {
-		return jsonObject{}, invalid("", "body is not valid UTF-8")
+		return jsonObject{}, validationErrorf("", "body is not valid UTF-8")
 	}
 	if !json.Valid(body) {
 		var raw json.RawMessage
 		err := json.Unmarshal(body, &raw) // only for the position of the syntax error
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
-			return jsonObject{}, invalid("", "body is not valid JSON: %s (offset %d)", syn.Error(), syn.Offset)
+			return jsonObject{}, validationErrorf("", "body is not valid JSON: %s (offset %d)", syn.Error(), syn.Offset)
 		}
-		return jsonObject{}, invalid("", "body is not valid JSON")
+		return jsonObject{}, validationErrorf("", "body is not valid JSON")
 	}
 	return parseObject(body, "")
 }
@@ -92,16 +92,16 @@ func parseBody(body []byte) (jsonObject, error) {
 func parseObject(data []byte, path string) (jsonObject, error) {
 	malformed := func() (jsonObject, error) { // only if data was not valid JSON
 		if path == "" {
-			return jsonObject{}, invalid("", "body is not valid JSON")
+			return jsonObject{}, validationErrorf("", "body is not valid JSON")
 		}
-		return jsonObject{}, invalid(path, "is not valid JSON")
+		return jsonObject{}, validationErrorf(path, "is not valid JSON")
 	}
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		if path == "" {
-			return jsonObject{}, invalid("", "body must be a JSON object")
+			return jsonObject{}, validationErrorf("", "body must be a JSON object")
 		}
-		return jsonObject{}, invalid(path, "must be a JSON object")
+		return jsonObject{}, validationErrorf(path, "must be a JSON object")
 	}
 	obj := jsonObject{path: path, members: make(map[string]json.RawMessage, 8)}
 	i = skipSpace(data, i+1)
@@ -130,7 +130,7 @@ func parseObject(data []byte, path string) (jsonObject, error) {
 				return malformed()
 			}
 			if _, dup := obj.members[key]; dup {
-				return jsonObject{}, invalid(fieldPath(path, key), "appears more than once")
+				return jsonObject{}, validationErrorf(fieldPath(path, displayName(key)), "appears more than once")
 			}
 			obj.members[key] = data[i:end:end]
 			i = skipSpace(data, end)
@@ -147,11 +147,24 @@ func parseObject(data []byte, path string) (jsonObject, error) {
 	}
 	if skipSpace(data, i) != len(data) {
 		if path == "" {
-			return jsonObject{}, invalid("", "body has data after the JSON object")
+			return jsonObject{}, validationErrorf("", "body has data after the JSON object")
 		}
-		return jsonObject{}, invalid(path, "has data after the JSON object")
+		return jsonObject{}, validationErrorf(path, "has data after the JSON object")
 	}
 	return obj, nil
+}
+
+// displayName is a member name fit for an error message: itself when short
+// and printable, else quoted and cut.
+func displayName(key string) string {
+	const limit = 64
+	if len(key) <= limit && key != "" && strings.IndexFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return key
+	}
+	if len(key) > limit {
+		return strconv.Quote(strings.ToValidUTF8(key[:limit], "")) + "..."
+	}
+	return strconv.Quote(key)
 }
 
 // skipSpace returns the index of the first non-whitespace byte at or after i.
@@ -265,7 +278,7 @@ func (o jsonObject) raw(name string, required bool) (json.RawMessage, bool, erro
 	v, ok := o.members[name]
 	if !ok {
 		if required {
-			return nil, false, invalid(fieldPath(o.path, name), "is required")
+			return nil, false, validationErrorf(fieldPath(o.path, name), "is required")
 		}
 		return nil, false, nil
 	}
@@ -280,11 +293,11 @@ func (o jsonObject) str(name string, required bool) (string, error) {
 	}
 	field := fieldPath(o.path, name)
 	if k := jsonKind(v); k != "string" {
-		return "", invalid(field, "must be a string, not %s", k)
+		return "", validationErrorf(field, "must be a string, not %s", k)
 	}
 	s, ok := unquote(v)
 	if !ok {
-		return "", invalid(field, "must be a string")
+		return "", validationErrorf(field, "must be a string")
 	}
 	return s, nil
 }
@@ -297,10 +310,10 @@ func (o jsonObject) text(name string, required bool, maxLen int) (string, error)
 		return "", err
 	}
 	if required && s == "" {
-		return "", invalid(fieldPath(o.path, name), "must not be empty")
+		return "", validationErrorf(fieldPath(o.path, name), "must not be empty")
 	}
 	if n := utf8.RuneCountInString(s); n > maxLen {
-		return "", invalid(fieldPath(o.path, name), "is %d characters long, the limit is %d", n, maxLen)
+		return "", validationErrorf(fieldPath(o.path, name), "is %d characters long, the limit is %d", n, maxLen)
 	}
 	return s, nil
 }
@@ -315,7 +328,7 @@ func (o jsonObject) id(name string, required bool, maxLen int) (string, error) {
 	}
 	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(s[i:])
-		return "", invalid(fieldPath(o.path, name), "must not contain control characters (found %U at byte %d)", r, i)
+		return "", validationErrorf(fieldPath(o.path, name), "must not contain control characters (found %U at byte %d)", r, i)
 	}
 	return s, nil
 }
@@ -327,7 +340,7 @@ func (o jsonObject) boolean(name string, required bool) (bool, error) {
 		return false, err
 	}
 	if k := jsonKind(v); k != "boolean" {
-		return false, invalid(fieldPath(o.path, name), "must be a boolean, not %s", k)
+		return false, validationErrorf(fieldPath(o.path, name), "must be a boolean, not %s", k)
 	}
 	return string(v) == "true", nil
 }
@@ -341,14 +354,14 @@ func (o jsonObject) integer(name string, required bool, lo, hi int64) (int64, er
 	}
 	field := fieldPath(o.path, name)
 	if k := jsonKind(v); k != "number" {
-		return 0, invalid(field, "must be an integer, not %s", k)
+		return 0, validationErrorf(field, "must be an integer, not %s", k)
 	}
 	n, isInt, inRange := jsonInteger(string(v))
 	if !isInt {
-		return 0, invalid(field, "must be an integer")
+		return 0, validationErrorf(field, "must be an integer")
 	}
 	if !inRange || n < lo || n > hi {
-		return 0, invalid(field, "must be between %d and %d", lo, hi)
+		return 0, validationErrorf(field, "must be between %d and %d", lo, hi)
 	}
 	return n, nil
 }

@@ -130,7 +130,9 @@ func (s *Sink) Ping(ctx context.Context) error { return s.kafka.Ping(ctx) }
 // Run consumes until ctx is done, then leaves the group. Offsets of records
 // not yet written are not committed: they are read again on restart.
 func (s *Sink) Run(ctx context.Context) error {
-	defer s.kafka.Close()
+	// Whatever was polled and not committed is read again by the next
+	// owner, so leaving the group mid-batch is safe.
+	defer s.kafka.CloseAllowingRebalance()
 	for {
 		fetches := s.kafka.PollRecords(ctx, s.cfg.BatchSize)
 		if ctx.Err() != nil {

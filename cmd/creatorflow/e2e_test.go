@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/creatorflow/creatorflow/connectors/webhook"
+	"github.com/creatorflow/creatorflow/pipeline/stacktest"
+	"github.com/creatorflow/creatorflow/schemas"
+)
+
+// syncBuffer is an io.Writer safe for the roles' concurrent logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cli runs the binary's command line in-process with the given environment.
+func cli(ctx context.Context, t *testing.T, vars map[string]string, args ...string) (string, int) {
+	t.Helper()
+	var out syncBuffer
+	code := run(ctx, &env{stdout: &out, stderr: &out, getenv: func(k string) string { return vars[k] }}, args)
+	return out.String(), code
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestThinPath proves the wiring with the real services: topics and
+// migrations applied (twice, the second a no-op), a signed webhook accepted
+// by the ingest lands byte-for-byte in tiktok.webhooks.v1, and the sink
+// writes it to ClickHouse.
+func TestThinPath(t *testing.T) {
+	k := stacktest.Broker(t)
+	chURL := stacktest.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	listen, metrics := freeAddr(t), freeAddr(t)
+	vars := map[string]string{
+		"CREATORFLOW_BROKERS":           strings.Join(k.Brokers, ","),
+		"CREATORFLOW_TOPIC_PREFIX":      k.Prefix,
+		"CREATORFLOW_CLICKHOUSE_URL":    chURL,
+		"CREATORFLOW_TIKTOK_APP_KEY":    "e2e-app",
+		"CREATORFLOW_TIKTOK_APP_SECRET": "e2e-secret",
+		"CREATORFLOW_LISTEN":            listen,
+		"CREATORFLOW_METRICS_ADDR":      metrics,
+		"CREATORFLOW_SINK_GROUP":        k.Prefix + "sink",
+	}
+
+	for i, want := range []string{"created " + k.Topic(schemas.TopicTikTokWebhooks), "0 created, 15 as in the catalog, 0 settings drifted"} {
+		out, code := cli(ctx, t, vars, "topics", "apply")
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("topics apply #%d: exit %d, output:\n%s", i+1, code, out)
+		}
+	}
+	for i, want := range []string{"clickhouse: applied 0001_tiktok_webhooks.sql", "clickhouse: up to date"} {
+		out, code := cli(ctx, t, vars, "migrate", "--only", "clickhouse")
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("migrate #%d: exit %d, output:\n%s", i+1, code, out)
+		}
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	var logs string
+	done := make(chan int)
+	go func() {
+		out, code := cli(runCtx, t, vars, "run")
+		logs = out
+		done <- code
+	}()
+	waitReady(ctx, t, "http://"+metrics+"/readyz", done)
+
+	body := `{"type":1,"tts_notification_id":"7333","shop_id":"shop-e2e","timestamp":1764000000,"data":{"order_id":"ORDER-E2E-1","order_status":"AWAITING_SHIPMENT","is_on_hold_order":false,"update_time":1764000000}}`
+	if code := post(t, listen, body, "e2e-app", "e2e-secret"); code != 200 {
+		t.Fatalf("signed webhook answered %d", code)
+	}
+	if code := post(t, listen, body, "e2e-app", "wrong"); code != 401 {
+		t.Fatalf("badly signed webhook answered %d", code)
+	}
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(k.Topic(schemas.TopicTikTokWebhooks)),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	fs := cl.PollFetches(ctx)
+	if err := fs.Err0(); err != nil {
+		t.Fatal(err)
+	}
+	recs := fs.Records()
+	if len(recs) != 1 || string(recs[0].Value) != body || string(recs[0].Key) != "ORDER-E2E-1" {
+		t.Fatalf("topic holds %d records, first %+v", len(recs), recs)
+	}
+	env, err := schemas.ParseHeaders(recs[0].Headers)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	opts, err := clickhouse.ParseDSN(chURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := clickhouse.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	var (
+		orderID, status, stored string
+		eventTime               time.Time
+	)
+	for {
+		row := ch.QueryRow(ctx, "SELECT order_id, order_status, body, event_time FROM tiktok_webhooks WHERE event_id = ?", env.ID.String())
+		if err := row.Scan(&orderID, &status, &stored, &eventTime); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the webhook never reached ClickHouse; logs:\n%s", logs)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if orderID != "ORDER-E2E-1" || status != "AWAITING_SHIPMENT" || stored != body || eventTime.Unix() != 1764000000 {
+		t.Fatalf("ClickHouse row: order %s status %s event_time %v body %s", orderID, status, eventTime, stored)
+	}
+
+	stop()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("run exited %d after SIGTERM-equivalent; logs:\n%s", code, logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not shut down within 30 s")
+	}
+}
+
+func waitReady(ctx context.Context, t *testing.T, url string, done <-chan int) {
+	t.Helper()
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("run exited %d before it was ready", code)
+		case <-ctx.Done():
+			t.Fatalf("not ready: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func post(t *testing.T, addr, body, key, secret string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://%s/webhooks/tiktok", addr), strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", hex.EncodeToString(webhook.Sign(webhook.App{Key: key, Secret: secret}, []byte(body))))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
