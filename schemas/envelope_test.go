@@ -80,3 +80,30 @@ func FuzzParseHeaders(f *testing.F) {
 		}
 	})
 }
+
+func TestEventID(t *testing.T) {
+	at := time.Unix(1764000000, 0)
+	a := EventID(at, "shop-1", "n-1")
+	tests := []struct {
+		name string
+		id   string
+		same bool
+	}{
+		{"same event, same id", EventID(at, "shop-1", "n-1").String(), true},
+		{"other notification", EventID(at, "shop-1", "n-2").String(), false},
+		{"other shop", EventID(at, "shop-2", "n-1").String(), false},
+		{"key parts do not run together", EventID(at, "shop-1n", "-1").String(), false},
+		{"other time", EventID(at.Add(time.Second), "shop-1", "n-1").String(), false},
+	}
+	for _, tt := range tests {
+		if got := tt.id == a.String(); got != tt.same {
+			t.Errorf("%s: %s vs %s", tt.name, tt.id, a)
+		}
+	}
+	if !a.Time().Equal(at) {
+		t.Errorf("id time %v, want the event time %v", a.Time(), at)
+	}
+	if early := EventID(time.Unix(0, 0), "x"); early.Time().Unix() != ksuidEpoch {
+		t.Errorf("pre-2014 event time not clamped: %v", early.Time())
+	}
+}

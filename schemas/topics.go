@@ -1,7 +1,7 @@
 package schemas
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -61,10 +61,13 @@ type Topic struct {
 
 // Configs returns the topic-level Kafka configs the catalog sets.
 func (t Topic) Configs() map[string]string {
-	return map[string]string{
-		"cleanup.policy": t.CleanupPolicy,
-		"retention.ms":   fmt.Sprint(t.Retention.Milliseconds()),
+	// Kafka spells "no limit" -1; Forever.Milliseconds() would round to 0,
+	// which means "delete at once".
+	retention := "-1"
+	if t.Retention != Forever {
+		retention = strconv.FormatInt(t.Retention.Milliseconds(), 10)
 	}
+	return map[string]string{"cleanup.policy": t.CleanupPolicy, "retention.ms": retention}
 }
 
 const (

@@ -39,6 +39,9 @@ var TikTokWebhooks = Table{
 	Columns: []string{"event_id", "event_time", "ingest_time", "shop_id", "order_id", "notification_id",
 		"webhook_type", "order_status", "kafka_partition", "kafka_offset", "body"},
 	Row: func(r *kgo.Record, env schemas.Envelope) ([]any, error) {
+		if err := dateTimeRange(env.Time, env.IngestTime); err != nil {
+			return nil, err
+		}
 		hook, err := schemas.ParseTikTokWebhook(r.Value)
 		if err != nil {
 			return nil, err
@@ -47,6 +50,22 @@ var TikTokWebhooks = Table{
 		return []any{env.ID.String(), env.Time, env.IngestTime, hook.ShopID, order.OrderID, hook.NotificationID,
 			uint16(hook.Type), string(order.OrderStatus), r.Partition, r.Offset, string(r.Value)}, nil
 	},
+}
+
+// ClickHouse's DateTime holds seconds from 1970 to 2105; the driver would
+// wrap a later time around silently, so such a record is refused instead.
+var (
+	minDateTime = time.Unix(0, 0)
+	maxDateTime = time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
+func dateTimeRange(ts ...time.Time) error {
+	for _, t := range ts {
+		if t.Before(minDateTime) || t.After(maxDateTime) {
+			return fmt.Errorf("time %s is outside ClickHouse DateTime's range (1970 to 2105)", t.Format(time.RFC3339))
+		}
+	}
+	return nil
 }
 
 // Config configures a sink.
@@ -67,18 +86,24 @@ type Config struct {
 
 // Sink consumes topics into ClickHouse.
 type Sink struct {
-	cfg     Config
-	kafka   *kgo.Client
-	ch      driver.Conn
-	log     *slog.Logger
-	metrics metrics
+	cfg    Config
+	tables map[string]Table // by table name
+	kafka  *kgo.Client
+	// rebalance is signalled when the group wants to rebalance while a
+	// batch is held: a batch stuck retrying against a ClickHouse outage is
+	// then given up (not committed) so the member is not kicked.
+	rebalance chan struct{}
+	ch        driver.Conn
+	log       *slog.Logger
+	metrics   metrics
 }
 
 type metrics struct {
-	rows    *prometheus.CounterVec
-	dlq     prometheus.Counter
-	retries prometheus.Counter
-	batch   prometheus.Histogram
+	rows         *prometheus.CounterVec
+	commitFailed prometheus.Counter
+	dlq          prometheus.Counter
+	retries      prometheus.Counter
+	batch        prometheus.Histogram
 }
 
 // New creates a sink whose Kafka client is built from base (brokers, client
@@ -88,9 +113,12 @@ func New(cfg Config, base []kgo.Opt, ch driver.Conn, reg prometheus.Registerer, 
 		return nil, errors.New("sink: group, topics, DLQ topic and a positive batch size are required")
 	}
 	topics := make([]string, 0, len(cfg.Topics))
-	for t := range cfg.Topics {
+	tables := map[string]Table{}
+	for t, table := range cfg.Topics {
 		topics = append(topics, t)
+		tables[table.Name] = table
 	}
+	rebalance := make(chan struct{}, 1)
 	opts := append(append([]kgo.Opt(nil), base...),
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(topics...),
@@ -100,6 +128,12 @@ func New(cfg Config, base []kgo.Opt, ch driver.Conn, reg prometheus.Registerer, 
 		// Between a poll and its commit no partition may move to another
 		// instance, or both could commit offsets past each other's rows.
 		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) {
+			select {
+			case rebalance <- struct{}{}:
+			default:
+			}
+		}),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -112,6 +146,9 @@ func New(cfg Config, base []kgo.Opt, ch driver.Conn, reg prometheus.Registerer, 
 		dlq: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "creatorflow_sink_dlq_records_total", Help: "Records the sink could not write and sent to the DLQ.",
 		}),
+		commitFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "creatorflow_sink_commit_failures_total", Help: "Offset commits that failed; their rows are written again (deduplicated).",
+		}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "creatorflow_sink_insert_retries_total", Help: "Batches ClickHouse refused and that are retried.",
 		}),
@@ -120,8 +157,8 @@ func New(cfg Config, base []kgo.Opt, ch driver.Conn, reg prometheus.Registerer, 
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}),
 	}
-	reg.MustRegister(m.rows, m.dlq, m.retries, m.batch)
-	return &Sink{cfg: cfg, kafka: cl, ch: ch, log: log, metrics: m}, nil
+	reg.MustRegister(m.rows, m.commitFailed, m.dlq, m.retries, m.batch)
+	return &Sink{cfg: cfg, tables: tables, kafka: cl, rebalance: rebalance, ch: ch, log: log, metrics: m}, nil
 }
 
 // Ping reports whether the broker answers, for readiness.
@@ -147,9 +184,19 @@ func (s *Sink) Run(ctx context.Context) error {
 			}
 			return err
 		}
+		// A signal that arrived while the batch went through is spent:
+		// the rebalance proceeds now.
+		select {
+		case <-s.rebalance:
+		default:
+		}
 		s.kafka.AllowRebalance()
 	}
 }
+
+// errAbandoned is a batch given up for a rebalance; its records are read
+// again by whichever member owns their partitions next.
+var errAbandoned = errors.New("batch abandoned for a rebalance")
 
 // write lands one polled batch and commits its offsets.
 func (s *Sink) write(ctx context.Context, records []*kgo.Record) error {
@@ -168,11 +215,13 @@ func (s *Sink) write(ctx context.Context, records []*kgo.Record) error {
 		}
 		rows[table.Name] = append(rows[table.Name], row)
 	}
-	for _, table := range s.cfg.Topics {
-		if batch := rows[table.Name]; len(batch) > 0 {
-			if err := s.insertRetrying(ctx, table, batch); err != nil {
-				return err
+	for name, batch := range rows {
+		if err := s.insertRetrying(ctx, s.tables[name], batch); err != nil {
+			if errors.Is(err, errAbandoned) {
+				s.log.Warn("batch given up for a rebalance; it will be read again", "rows", len(batch))
+				return nil
 			}
+			return err
 		}
 	}
 	if len(dead) > 0 {
@@ -183,7 +232,11 @@ func (s *Sink) write(ctx context.Context, records []*kgo.Record) error {
 		s.log.Warn("records sent to the DLQ", "count", len(dead), "first_error", string(header(dead[0], schemas.HeaderDLQError)))
 	}
 	if err := s.kafka.CommitRecords(ctx, records...); err != nil {
-		return fmt.Errorf("sink: commit offsets: %w", err)
+		// The rows are in ClickHouse; whoever owns the partitions now
+		// reads them again and the duplicates collapse by event id. A
+		// member kicked from the group after a long outage rejoins.
+		s.metrics.commitFailed.Inc()
+		s.log.Warn("offset commit failed; the batch will be written again", "records", len(records), "err", err)
 	}
 	s.metrics.batch.Observe(time.Since(start).Seconds())
 	return nil
@@ -205,6 +258,8 @@ func (s *Sink) insertRetrying(ctx context.Context, table Table, rows [][]any) er
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-s.rebalance:
+			return errAbandoned
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, s.cfg.MaxRetryBackoff)

@@ -42,8 +42,12 @@ func (s *syncBuffer) String() string {
 func cli(ctx context.Context, t *testing.T, vars map[string]string, args ...string) (string, int) {
 	t.Helper()
 	var out syncBuffer
-	code := run(ctx, &env{stdout: &out, stderr: &out, getenv: func(k string) string { return vars[k] }}, args)
+	code := cliTo(ctx, &out, vars, args...)
 	return out.String(), code
+}
+
+func cliTo(ctx context.Context, out *syncBuffer, vars map[string]string, args ...string) int {
+	return run(ctx, &env{stdout: out, stderr: out, getenv: func(k string) string { return vars[k] }}, args)
 }
 
 func freeAddr(t *testing.T) string {
@@ -91,13 +95,9 @@ func TestThinPath(t *testing.T) {
 	}
 
 	runCtx, stop := context.WithCancel(ctx)
-	var logs string
-	done := make(chan int)
-	go func() {
-		out, code := cli(runCtx, t, vars, "run")
-		logs = out
-		done <- code
-	}()
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- cliTo(runCtx, &logs, vars, "run") }()
 	waitReady(ctx, t, "http://"+metrics+"/readyz", done)
 
 	body := `{"type":1,"tts_notification_id":"7333","shop_id":"shop-e2e","timestamp":1764000000,"data":{"order_id":"ORDER-E2E-1","order_status":"AWAITING_SHIPMENT","is_on_hold_order":false,"update_time":1764000000}}`
@@ -147,7 +147,7 @@ func TestThinPath(t *testing.T) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the webhook never reached ClickHouse; logs:\n%s", logs)
+			t.Fatalf("the webhook never reached ClickHouse; logs:\n%s", logs.String())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -159,7 +159,7 @@ func TestThinPath(t *testing.T) {
 	select {
 	case code := <-done:
 		if code != 0 {
-			t.Fatalf("run exited %d after SIGTERM-equivalent; logs:\n%s", code, logs)
+			t.Fatalf("run exited %d after SIGTERM-equivalent; logs:\n%s", code, logs.String())
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not shut down within 30 s")

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
+	"net/url"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -100,18 +100,19 @@ func (f *opsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "metrics-addr", "127.0.0.1:9464", "address of /metrics, /healthz and /readyz")
 }
 
-// redact hides the password of a URL for logs and errors.
-func redact(u string) string {
-	scheme, rest, ok := strings.Cut(u, "://")
-	if !ok {
-		return u
+// redact hides the password of a URL, in its user info or its query, for
+// logs and errors.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparsable URL>"
 	}
-	creds, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return u
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
-	user, _, _ := strings.Cut(creds, ":")
-	return scheme + "://" + user + ":***@" + host
+	return u.Redacted()
 }
 
 // checkListen fails early, with the address in the message, when a listen

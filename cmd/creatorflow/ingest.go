@@ -39,8 +39,8 @@ func (f *ingestFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address of the webhook endpoints")
 	fs.StringVar(&f.appKey, "tiktok-app-key", "", "TikTok Shop app key whose webhooks are accepted")
 	fs.StringVar(&f.appSecret, "tiktok-app-secret", "", "secret of that app (prefer CREATORFLOW_TIKTOK_APP_SECRET_FILE)")
-	fs.Int64Var(&f.maxBody, "max-body-bytes", webhook.DefaultConfig.MaxBodyBytes, "largest webhook body accepted (413 above)")
-	fs.DurationVar(&f.produceTimeout, "produce-timeout", webhook.DefaultConfig.ProduceTimeout, "how long a webhook waits for Kafka before 503")
+	fs.Int64Var(&f.maxBody, "max-body-bytes", webhook.DefaultConfig().MaxBodyBytes, "largest webhook body accepted (413 above)")
+	fs.DurationVar(&f.produceTimeout, "produce-timeout", webhook.DefaultConfig().ProduceTimeout, "how long a webhook waits for Kafka before 503")
 }
 
 // ingestRole starts the webhook server; it returns when ctx is done and the
@@ -52,13 +52,16 @@ func ingestRole(f *ingestFlags, kafka *kafkaFlags, reg *prometheus.Registry, hea
 	if f.appKey == "" || f.appSecret == "" {
 		return role{}, usageError{errors.New("ingest needs --tiktok-app-key and --tiktok-app-secret (or CREATORFLOW_TIKTOK_APP_KEY / CREATORFLOW_TIKTOK_APP_SECRET[_FILE])")}
 	}
-	// No linger: each request waits for its own record, so batching
-	// across requests would only add latency (ARCHITECTURE.md).
-	producer, err := kgo.NewClient(append(kafka.opts(), kgo.ProducerLinger(0), kgo.RequiredAcks(kgo.AllISRAcks()))...)
+	// franz-go's defaults are the guarantee: acks=all and an idempotent
+	// producer. No linger: each request waits for its own record, so
+	// batching across requests would only add latency (ARCHITECTURE.md).
+	// A record Kafka cannot take within the delivery timeout is failed
+	// rather than buffered without bound.
+	producer, err := kgo.NewClient(append(kafka.opts(), kgo.ProducerLinger(0), kgo.RecordDeliveryTimeout(30*time.Second))...)
 	if err != nil {
 		return role{}, err
 	}
-	cfg := webhook.DefaultConfig
+	cfg := webhook.DefaultConfig()
 	cfg.Topic = kafka.topic(schemas.TopicTikTokWebhooks)
 	cfg.Apps = []webhook.App{{Key: f.appKey, Secret: f.appSecret}}
 	cfg.MaxBodyBytes = f.maxBody

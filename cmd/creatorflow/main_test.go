@@ -33,6 +33,7 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"run", "--roles", "ingest,teleport"}, wantCode: 2, want: `unknown role "teleport"`},
 		{args: []string{"ingest", "--tiktok-app-key", "k"}, wantCode: 2, want: "ingest needs --tiktok-app-key and --tiktok-app-secret"},
 		{args: []string{"run", "--log-level", "loud"}, wantCode: 2, want: "--log-level"},
+		{args: []string{"run", "--roles", "sink,sink"}, wantCode: 2, want: `role "sink" named twice`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -41,5 +42,18 @@ func TestCommandLine(t *testing.T) {
 				t.Fatalf("exit %d, want %d; output lacks %q:\n%s", code, tt.wantCode, tt.want, out)
 			}
 		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"clickhouse://127.0.0.1:19000/db":                   "clickhouse://127.0.0.1:19000/db",
+		"postgres://u:s3cret@h:5432/db":                     "postgres://u:xxxxx@h:5432/db",
+		"clickhouse://h:9000/db?username=u&password=s3cret": "clickhouse://h:9000/db?password=xxxxx&username=u",
+		"://bad": "<unparsable URL>",
+	} {
+		if got := redact(in); got != want || strings.Contains(got, "s3cret") {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

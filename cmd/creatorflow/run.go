@@ -78,9 +78,12 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 	if err := parse(fs, roleUsage[cmd], e, args); err != nil {
 		return err
 	}
-	for _, r := range roles {
+	for i, r := range roles {
 		if !slices.Contains(available, r) {
 			return usageError{fmt.Errorf("unknown role %q; roles are %v", r, available)}
+		}
+		if slices.Contains(roles[:i], r) {
+			return usageError{fmt.Errorf("role %q named twice", r)}
 		}
 	}
 	if err := checkListen("metrics-addr", opsf.addr); err != nil {

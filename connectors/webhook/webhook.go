@@ -10,7 +10,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/creatorflow/creatorflow/pipeline/ops"
 	"github.com/creatorflow/creatorflow/schemas"
 )
 
@@ -34,9 +34,11 @@ type App struct {
 	Secret string
 }
 
-// Producer is the part of a franz-go client the handler needs.
+// Producer is the part of a franz-go client the handler needs. TryProduce
+// fails at once when the client's buffer is full instead of blocking, so an
+// outage sheds load rather than piling up waiting requests.
 type Producer interface {
-	ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults
+	TryProduce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
 }
 
 // Config configures the TikTok webhook handler.
@@ -56,12 +58,14 @@ type Config struct {
 	RetryAfter time.Duration
 }
 
-// DefaultConfig holds the defaults of CONTRACTS.md.
-var DefaultConfig = Config{
-	Topic:          schemas.TopicTikTokWebhooks,
-	MaxBodyBytes:   1 << 20,
-	ProduceTimeout: 2 * time.Second,
-	RetryAfter:     time.Second,
+// DefaultConfig returns the defaults of CONTRACTS.md, without apps.
+func DefaultConfig() Config {
+	return Config{
+		Topic:          schemas.TopicTikTokWebhooks,
+		MaxBodyBytes:   1 << 20,
+		ProduceTimeout: 2 * time.Second,
+		RetryAfter:     time.Second,
+	}
 }
 
 // Rejection codes: the "error" of an error answer (whose "reason" explains it
@@ -173,20 +177,47 @@ func (h *TikTok) serve(w http.ResponseWriter, r *http.Request) int {
 		return h.reject(w, http.StatusBadRequest, ReasonEnvelope, err.Error())
 	}
 
-	topic, _ := schemas.Lookup(schemas.TopicTikTokWebhooks)
-	env := schemas.NewEnvelope(topic.EventType, 1, "tiktok-shop/"+hook.ShopID, hook.EventTime())
+	env := schemas.NewEnvelope(eventType, 1, "tiktok-shop/"+hook.ShopID, hook.EventTime())
+	env.ID = schemas.EventID(hook.EventTime(), hook.ShopID, hook.NotificationID)
 	rec := &kgo.Record{Topic: h.cfg.Topic, Key: []byte(hook.Key()), Value: body, Headers: env.Headers(), Timestamp: env.IngestTime}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.ProduceTimeout)
-	defer cancel()
-	produceStart := time.Now()
-	if err := h.produce.ProduceSync(ctx, rec).FirstErr(); err != nil {
+	if err := h.deliver(r.Context(), rec); err != nil {
 		h.log.Warn("webhook not acknowledged by Kafka", "err", err, "notification_id", hook.NotificationID)
 		w.Header().Set("Retry-After", strconv.Itoa(int(h.cfg.RetryAfter.Seconds()+0.5)))
 		return h.reject(w, http.StatusServiceUnavailable, ReasonUnavailable, "Kafka did not acknowledge the webhook in time; retry")
 	}
-	h.metrics.produce.Observe(time.Since(produceStart).Seconds())
-	writeJSON(w, http.StatusOK, map[string]string{"status": "accepted", "event_id": env.ID.String()})
+	ops.WriteJSON(w, http.StatusOK, map[string]string{"status": "accepted", "event_id": env.ID.String()})
 	return http.StatusOK
+}
+
+var eventType = func() string {
+	t, _ := schemas.Lookup(schemas.TopicTikTokWebhooks)
+	return t.EventType
+}()
+
+// errNoAck is a produce that outlived ProduceTimeout.
+var errNoAck = errors.New("no acknowledgement within the produce timeout")
+
+// deliver produces rec and waits at most ProduceTimeout for the broker's
+// acknowledgement. The record is not tied to the request's context: a
+// client hanging up must not cancel a record that may already share a batch
+// with other requests' records. A record still unacknowledged when the
+// timeout answers 503 may land later; TikTok's retry then carries the same
+// event id, so the two are one event downstream.
+func (h *TikTok) deliver(ctx context.Context, rec *kgo.Record) error {
+	start := time.Now()
+	acked := make(chan error, 1)
+	h.produce.TryProduce(context.WithoutCancel(ctx), rec, func(_ *kgo.Record, err error) { acked <- err })
+	timer := time.NewTimer(h.cfg.ProduceTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-acked:
+		if err == nil {
+			h.metrics.produce.Observe(time.Since(start).Seconds())
+		}
+		return err
+	case <-timer.C:
+		return errNoAck
+	}
 }
 
 // signed reports whether auth is the hex HMAC-SHA256 of app_key+body under
@@ -216,12 +247,6 @@ func Sign(app App, body []byte) []byte {
 
 func (h *TikTok) reject(w http.ResponseWriter, code int, reason, msg string) int {
 	h.metrics.rejections.WithLabelValues(routeTikTok, reason).Inc()
-	writeJSON(w, code, map[string]string{"error": reason, "reason": msg})
+	ops.WriteJSON(w, code, map[string]string{"error": reason, "reason": msg})
 	return code
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -22,22 +23,25 @@ import (
 // recorder is a Producer that keeps what it was given; the real broker is
 // exercised by the end-to-end test of cmd/creatorflow.
 type recorder struct {
-	mu   sync.Mutex
-	recs []*kgo.Record
-	err  error
+	mu     sync.Mutex
+	recs   []*kgo.Record
+	err    error
+	silent bool // never acknowledge, like a broker that hangs
 }
 
-func (r *recorder) ProduceSync(_ context.Context, rs ...*kgo.Record) kgo.ProduceResults {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out kgo.ProduceResults
-	for _, rec := range rs {
-		if r.err == nil {
-			r.recs = append(r.recs, rec)
-		}
-		out = append(out, kgo.ProduceResult{Record: rec, Err: r.err})
+func (r *recorder) TryProduce(ctx context.Context, rec *kgo.Record, promise func(*kgo.Record, error)) {
+	if ctx.Done() != nil {
+		panic("the record's context can be cancelled: a client hanging up would cancel it")
 	}
-	return out
+	if r.silent {
+		return
+	}
+	r.mu.Lock()
+	if r.err == nil {
+		r.recs = append(r.recs, rec)
+	}
+	r.mu.Unlock()
+	promise(rec, r.err)
 }
 
 var (
@@ -57,6 +61,7 @@ func TestTikTok(t *testing.T) {
 		auth       string
 		body       string
 		produceErr error
+		silent     bool
 		wantCode   int
 		wantReason string
 	}{
@@ -75,14 +80,20 @@ func TestTikTok(t *testing.T) {
 		{name: "unknown status", body: strings.Replace(orderBody, "AWAITING_SHIPMENT", "TELEPORTED", 1),
 			auth: signature(current, strings.Replace(orderBody, "AWAITING_SHIPMENT", "TELEPORTED", 1)), wantCode: 400, wantReason: ReasonEnvelope},
 		{name: "kafka down", body: orderBody, auth: signature(current, orderBody), produceErr: errors.New("broker unreachable"), wantCode: 503, wantReason: ReasonUnavailable},
+		{name: "kafka does not answer in time", body: orderBody, auth: signature(current, orderBody), silent: true, wantCode: 503, wantReason: ReasonUnavailable},
+		{name: "empty body", body: "", auth: signature(current, ""), wantCode: 400, wantReason: ReasonEnvelope},
+		{name: "no content type", ctype: "-", body: orderBody, auth: signature(current, orderBody), wantCode: 415, wantReason: ReasonContentType},
+		{name: "oversized with a valid signature", body: orderBody + strings.Repeat(" ", 1024), auth: signature(current, orderBody+strings.Repeat(" ", 1024)), wantCode: 413, wantReason: ReasonTooLarge},
+		{name: "trailing bytes after the object", body: orderBody + "{}", auth: signature(current, orderBody+"{}"), wantCode: 400, wantReason: ReasonEnvelope},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := &recorder{err: tt.produceErr}
+			p := &recorder{err: tt.produceErr, silent: tt.silent}
 			m := NewMetrics(prometheus.NewRegistry())
-			cfg := DefaultConfig
+			cfg := DefaultConfig()
 			cfg.Apps = []App{old, current}
 			cfg.MaxBodyBytes = 1024
+			cfg.ProduceTimeout = 50 * time.Millisecond
 			h, err := NewTikTok(cfg, p, m, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
@@ -95,7 +106,9 @@ func TestTikTok(t *testing.T) {
 				ctype = "application/json"
 			}
 			req := httptest.NewRequest(method, "/webhooks/tiktok", strings.NewReader(tt.body))
-			req.Header.Set("Content-Type", ctype)
+			if ctype != "-" {
+				req.Header.Set("Content-Type", ctype)
+			}
 			if tt.auth != "" {
 				req.Header.Set("Authorization", tt.auth)
 			}
@@ -131,10 +144,20 @@ func TestTikTok(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if env.Time.Unix() != 1764000000 || env.Source != "tiktok-shop/shop-9" || !strings.Contains(rec.Body.String(), env.ID.String()) {
+			if env.Time.Unix() != 1764000000 || env.Source != "tiktok-shop/shop-9" || !strings.Contains(rec.Body.String(), env.ID.String()) ||
+				env.ID != schemas.EventID(env.Time, "shop-9", "n-1") {
 				t.Fatalf("envelope %+v, answer %s", env, rec.Body)
 			}
 		})
+	}
+}
+
+// TestSignKnownAnswer pins Sign to a signature computed independently, as
+// the README shows: printf '%s%s' app-1 '{"a":1}' | openssl dgst -sha256 -hmac secret
+func TestSignKnownAnswer(t *testing.T) {
+	const want = "34a37d62e8db7ce2cbc7847ca6bb09debc4f9708993576be34ff1dd37c5f1986"
+	if got := hex.EncodeToString(Sign(App{Key: "app-1", Secret: "secret"}, []byte(`{"a":1}`))); got != want {
+		t.Fatalf("Sign = %s, want %s", got, want)
 	}
 }
 

@@ -104,6 +104,10 @@ func SplitStatements(sql string) []string {
 				i++
 			}
 			cur.WriteRune('\n')
+		case r == '/' && i+1 < len(rs) && rs[i+1] == '*':
+			for i += 3; i < len(rs) && !(rs[i-1] == '*' && rs[i] == '/'); i++ {
+			}
+			cur.WriteRune(' ')
 		case r == ';':
 			flush()
 		default:

@@ -59,6 +59,7 @@ func TestSplitStatements(t *testing.T) {
 		{"SELECT 'x\\';y'", []string{"SELECT 'x\\';y'"}},
 		{" ;\n; ", nil},
 		{"SELECT 1 -- trailing", []string{"SELECT 1"}},
+		{"SELECT /* a; b */ 1; SELECT 2 /* unterminated ;", []string{"SELECT   1", "SELECT 2"}},
 	}
 	for _, tt := range tests {
 		if got := SplitStatements(tt.in); !reflect.DeepEqual(got, tt.want) {

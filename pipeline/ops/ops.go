@@ -46,7 +46,7 @@ func NewHandler(reg *prometheus.Registry, checkTimeout time.Duration) *Handler {
 	h := &Handler{mux: http.NewServeMux(), timeout: checkTimeout, checks: map[string]Check{}}
 	h.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	h.mux.HandleFunc("GET /readyz", h.ready)
 	return h
@@ -98,10 +98,11 @@ func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 			status, code = "not ready", http.StatusServiceUnavailable
 		}
 	}
-	writeJSON(w, code, map[string]any{"status": status, "checks": results})
+	WriteJSON(w, code, map[string]any{"status": status, "checks": results})
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
+// WriteJSON answers code with v as a JSON body.
+func WriteJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
@@ -115,9 +116,14 @@ func Serve(ctx context.Context, addr string, handler http.Handler, grace time.Du
 	if err != nil {
 		return err
 	}
+	// Timeouts bound what a slow or idle client can hold: a body trickled
+	// byte by byte, an answer never read, a connection left open.
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if ready != nil {
