@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -124,15 +123,7 @@ func TestExactAfterReplay(t *testing.T) {
 
 func openClickHouse(ctx context.Context, t *testing.T, url string) driver.Conn {
 	t.Helper()
-	opts, err := clickhouse.ParseDSN(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := clickhouse.Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := stacktest.ClickHouseConn(t, url)
 	ms, err := migrate.Load(migrations.FS, migrations.ClickHouse)
 	if err != nil {
 		t.Fatal(err)

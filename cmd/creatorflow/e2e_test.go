@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/creatorflow/creatorflow/connectors/webhook"
@@ -127,15 +126,7 @@ func TestThinPath(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts, err := clickhouse.ParseDSN(chURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := clickhouse.Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ch.Close()
+	ch := stacktest.ClickHouseConn(t, chURL)
 	var (
 		orderID, status, stored string
 		eventTime               time.Time

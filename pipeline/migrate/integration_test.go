@@ -7,7 +7,6 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/creatorflow/creatorflow/pipeline/migrate"
@@ -77,14 +76,6 @@ func TestPostgres(t *testing.T) {
 
 func TestClickHouse(t *testing.T) {
 	t.Parallel()
-	opts, err := clickhouse.ParseDSN(stacktest.ClickHouse(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := clickhouse.Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := stacktest.ClickHouseConn(t, stacktest.ClickHouse(t))
 	runTwiceThenEdit(t, migrate.ClickHouse{Conn: conn}, migrations.ClickHouse)
 }
