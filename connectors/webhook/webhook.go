@@ -1,8 +1,14 @@
 // Package webhook is the front door of the pipeline: it verifies, validates
-// and lands TikTok Shop webhooks in Kafka, answering 200 only once the broker
-// has acknowledged the record durably (acks=all, idempotent producer), so a
-// webhook that TikTok sees accepted is never lost, and one that is rejected
-// has produced nothing.
+// and lands TikTok Shop and carrier webhooks in Kafka, answering 200 only once
+// the broker has acknowledged the record durably (acks=all, idempotent
+// producer), so a webhook that the sender sees accepted is never lost, and
+// one that is rejected has produced nothing.
+//
+// Each request goes through the same steps, cheapest first, and stops at the
+// first that fails: load shedding (503), method (405), content type (415),
+// body size while reading (413), signature before any parsing (401),
+// envelope (400), the shop's rate (429), duplicate delivery (200 without a
+// second record), then Kafka (200, or 503 with Retry-After).
 package webhook
 
 import (
@@ -14,12 +20,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/ksuid"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/creatorflow/creatorflow/pipeline/ops"
@@ -41,212 +50,431 @@ type Producer interface {
 	TryProduce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
 }
 
-// Config configures the TikTok webhook handler.
+// Config configures the webhook endpoints.
 type Config struct {
-	// Topic receives every accepted webhook (tiktok.webhooks.v1, possibly
-	// with a deployment prefix).
-	Topic string
-	// Apps are the accepted app key/secret pairs; at least one.
+	// TikTokTopic and CarrierTopic receive the accepted webhooks
+	// (tiktok.webhooks.v1 and carrier.webhooks.v1, possibly prefixed).
+	TikTokTopic, CarrierTopic string
+	// Apps are the accepted TikTok app key/secret pairs; at least one.
 	Apps []App
-	// MaxBodyBytes is the largest body accepted; larger ones get 413
+	// CarrierSecrets maps a carrier name, as it appears in the path
+	// /webhooks/carriers/{carrier}, to its HMAC secret. Carriers not in the
+	// map get 404.
+	CarrierSecrets map[string]string
+	// MaxBodyBytes is the largest body accepted; a larger one gets 413
 	// without being read further.
 	MaxBodyBytes int64
 	// ProduceTimeout bounds how long a request waits for the broker's
 	// acknowledgement before answering 503.
 	ProduceTimeout time.Duration
-	// RetryAfter is what 503 answers tell TikTok to wait.
+	// RetryAfter is what 503 answers tell the sender to wait.
 	RetryAfter time.Duration
+	// ShopRatePerMinute and ShopBurst size each shop's token bucket.
+	ShopRatePerMinute, ShopBurst int
+	// MaxInFlight bounds the requests being handled at once; more are
+	// shed with 503, so memory stays bounded under overload.
+	MaxInFlight int
+	// DedupeWindow is how long an accepted webhook is remembered to answer
+	// its repeated deliveries without producing them; DedupeEntries bounds
+	// the memory. A zero window disables it.
+	DedupeWindow  time.Duration
+	DedupeEntries int
+	// MaxAge and MaxSkew bound a webhook's own timestamp against the clock:
+	// older or further in the future is refused (400), so a captured signed
+	// request cannot be replayed indefinitely. Zero disables the check.
+	MaxAge, MaxSkew time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// DefaultConfig returns the defaults of CONTRACTS.md, without apps.
+// DefaultConfig returns the defaults of CONTRACTS.md and the seed, without
+// credentials.
 func DefaultConfig() Config {
 	return Config{
-		Topic:          schemas.TopicTikTokWebhooks,
-		MaxBodyBytes:   1 << 20,
-		ProduceTimeout: 2 * time.Second,
-		RetryAfter:     time.Second,
+		TikTokTopic:       schemas.TopicTikTokWebhooks,
+		CarrierTopic:      schemas.TopicCarrierWebhooks,
+		MaxBodyBytes:      1 << 20,
+		ProduceTimeout:    2 * time.Second,
+		RetryAfter:        time.Second,
+		ShopRatePerMinute: 1000,
+		ShopBurst:         1000,
+		MaxInFlight:       2048,
+		DedupeWindow:      10 * time.Minute,
+		DedupeEntries:     200_000,
+		MaxAge:            72 * time.Hour,
+		MaxSkew:           5 * time.Minute,
 	}
 }
 
 // Rejection codes: the "error" of an error answer (whose "reason" explains it
 // in words) and the reason label of creatorflow_ingest_rejections_total.
 const (
-	ReasonMethod      = "method_not_allowed"
-	ReasonContentType = "unsupported_content_type"
-	ReasonTooLarge    = "body_too_large"
-	ReasonSignature   = "bad_signature"
-	ReasonEnvelope    = "invalid_envelope"
-	ReasonUnavailable = "kafka_unavailable"
-	ReasonReadBody    = "body_unreadable"
+	ReasonOverloaded     = "overloaded"
+	ReasonMethod         = "method_not_allowed"
+	ReasonNotFound       = "not_found"
+	ReasonContentType    = "unsupported_content_type"
+	ReasonTooLarge       = "body_too_large"
+	ReasonReadBody       = "body_unreadable"
+	ReasonSignature      = "bad_signature"
+	ReasonEnvelope       = "invalid_envelope"
+	ReasonStale          = "stale_timestamp"
+	ReasonCarrierMatches = "carrier_mismatch"
+	ReasonRateLimited    = "rate_limited"
+	ReasonUnavailable    = "kafka_unavailable"
 )
 
-// Metrics are the ingest's Prometheus collectors.
-type Metrics struct {
-	requests   *prometheus.CounterVec
-	rejections *prometheus.CounterVec
-	duration   *prometheus.HistogramVec
-	produce    prometheus.Histogram
+// Routes, also the route label of the metrics.
+const (
+	RouteTikTok   = "/webhooks/tiktok"
+	RouteCarriers = "/webhooks/carriers/{carrier}"
+)
+
+// Handler serves the webhook endpoints.
+type Handler struct {
+	cfg      Config
+	produce  Producer
+	metrics  *Metrics
+	log      *slog.Logger
+	mux      *http.ServeMux
+	limiter  *shopLimiter
+	dedupe   *dedupe
+	inFlight atomic.Int64
 }
 
-// NewMetrics registers the ingest's collectors with reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "creatorflow_ingest_requests_total", Help: "Webhook requests by route and HTTP status code.",
-		}, []string{"route", "code"}),
-		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "creatorflow_ingest_rejections_total", Help: "Webhook requests answered with an error, by reason.",
-		}, []string{"route", "reason"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "creatorflow_ingest_request_duration_seconds", Help: "Time from request to answer.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
-		}, []string{"route"}),
-		produce: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "creatorflow_ingest_produce_duration_seconds", Help: "Time for the broker to acknowledge a webhook.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
-		}),
+// New validates cfg and returns the handler.
+func New(cfg Config, p Producer, m *Metrics, log *slog.Logger) (*Handler, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	reg.MustRegister(m.requests, m.rejections, m.duration, m.produce)
-	return m
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &Handler{
+		cfg:     cfg,
+		produce: p,
+		metrics: m,
+		log:     log,
+		mux:     http.NewServeMux(),
+		limiter: newShopLimiter(cfg.ShopRatePerMinute, cfg.ShopBurst, 100_000),
+		dedupe:  newDedupe(cfg.DedupeWindow, cfg.DedupeEntries),
+	}
+	h.mux.Handle(RouteTikTok, h.endpoint(RouteTikTok, h.tiktok))
+	h.mux.Handle("/webhooks/carriers/{carrier}", h.endpoint(RouteCarriers, h.carrier))
+	h.mux.Handle("/", h.endpoint("other", nil))
+	m.dedupeSize(h.dedupe.size)
+	return h, nil
 }
 
-// TikTok handles POST /webhooks/tiktok.
-type TikTok struct {
-	cfg     Config
-	produce Producer
-	metrics *Metrics
-	log     *slog.Logger
-}
-
-// NewTikTok returns the handler; cfg must name a topic and at least one app.
-func NewTikTok(cfg Config, p Producer, m *Metrics, log *slog.Logger) (*TikTok, error) {
-	if cfg.Topic == "" {
-		return nil, errors.New("webhook: no topic")
+func (c Config) validate() error {
+	var errs []error
+	if c.TikTokTopic == "" || c.CarrierTopic == "" {
+		errs = append(errs, errors.New("no topic"))
 	}
-	if len(cfg.Apps) == 0 {
-		return nil, errors.New("webhook: no TikTok app key/secret configured")
+	if len(c.Apps) == 0 {
+		errs = append(errs, errors.New("no TikTok app key/secret configured"))
 	}
-	for i, a := range cfg.Apps {
+	for i, a := range c.Apps {
 		if a.Key == "" || a.Secret == "" {
-			return nil, fmt.Errorf("webhook: app %d has an empty key or secret", i+1)
+			errs = append(errs, fmt.Errorf("TikTok app %d has an empty key or secret", i+1))
 		}
 	}
-	if cfg.MaxBodyBytes <= 0 || cfg.ProduceTimeout <= 0 {
-		return nil, errors.New("webhook: max body size and produce timeout must be positive")
+	for carrier, secret := range c.CarrierSecrets {
+		if carrier == "" || secret == "" || carrier != strings.ToLower(carrier) {
+			errs = append(errs, fmt.Errorf("carrier %q: names are lowercase and secrets non-empty", carrier))
+		}
 	}
-	return &TikTok{cfg: cfg, produce: p, metrics: m, log: log}, nil
+	if c.MaxBodyBytes <= 0 || c.ProduceTimeout <= 0 || c.RetryAfter <= 0 || c.MaxInFlight <= 0 {
+		errs = append(errs, errors.New("max body size, produce timeout, retry-after and max in-flight must be positive"))
+	}
+	if c.ShopRatePerMinute <= 0 || c.ShopBurst <= 0 {
+		errs = append(errs, errors.New("shop rate and burst must be positive"))
+	}
+	if c.DedupeWindow < 0 || (c.DedupeWindow > 0 && c.DedupeEntries <= 0) || c.MaxAge < 0 || c.MaxSkew < 0 {
+		errs = append(errs, errors.New("dedupe window and entries, max age and skew cannot be negative"))
+	}
+	return errors.Join(errs...)
 }
-
-const routeTikTok = "/webhooks/tiktok"
 
 // ServeHTTP implements http.Handler.
-func (h *TikTok) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	code := h.serve(w, r)
-	h.metrics.requests.WithLabelValues(routeTikTok, strconv.Itoa(code)).Inc()
-	h.metrics.duration.WithLabelValues(routeTikTok).Observe(time.Since(start).Seconds())
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// event is what an endpoint makes of a verified body.
+type event struct {
+	topic     string
+	key       string
+	eventType string
+	source    string
+	time      time.Time
+	id        ksuid.KSUID
+	shop      string // rate-limited per shop when set
 }
 
-// serve answers the request and returns the status code it answered.
-func (h *TikTok) serve(w http.ResponseWriter, r *http.Request) int {
+// parser turns a request's verified body into an event, or rejects it.
+type parser struct {
+	// secrets are the keys the signature may be made with.
+	secrets []App
+	parse   func(body []byte) (event, *rejection)
+}
+
+// resolve picks an endpoint's parser for a request; nil rejection means go on.
+type resolve func(r *http.Request) (parser, *rejection)
+
+// rejection is an error answer.
+type rejection struct {
+	code   int
+	reason string
+	msg    string
+	header map[string]string
+}
+
+func reject(code int, reason, msg string) *rejection {
+	return &rejection{code: code, reason: reason, msg: msg}
+}
+
+// endpoint wraps an endpoint's resolver in the steps every webhook takes.
+func (h *Handler) endpoint(route string, res resolve) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		n := h.inFlight.Add(1)
+		h.metrics.inFlight.Set(float64(n))
+		code := h.handle(w, r, route, res, n)
+		n = h.inFlight.Add(-1)
+		h.metrics.inFlight.Set(float64(n))
+		h.metrics.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+		h.metrics.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (h *Handler) handle(w http.ResponseWriter, r *http.Request, route string, res resolve, inFlight int64) int {
+	if res == nil {
+		return h.answer(w, route, reject(http.StatusNotFound, ReasonNotFound, "no such endpoint: webhooks go to /webhooks/tiktok or /webhooks/carriers/{carrier}"))
+	}
+	ev, accepted, rej := h.accept(w, r, res, inFlight)
+	if rej != nil {
+		return h.answer(w, route, rej)
+	}
+	body := map[string]string{"status": "accepted", "event_id": ev.id.String()}
+	if !accepted {
+		body["status"] = "duplicate"
+	}
+	ops.WriteJSON(w, http.StatusOK, body)
+	return http.StatusOK
+}
+
+// accept runs the steps and returns the event and whether this request
+// produced it (false: a duplicate of one accepted before).
+func (h *Handler) accept(w http.ResponseWriter, r *http.Request, res resolve, inFlight int64) (event, bool, *rejection) {
+	if inFlight > int64(h.cfg.MaxInFlight) {
+		return event{}, false, h.unavailable(ReasonOverloaded, "too many webhooks in flight; retry")
+	}
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		return h.reject(w, http.StatusMethodNotAllowed, ReasonMethod, "only POST is allowed")
+		rej := reject(http.StatusMethodNotAllowed, ReasonMethod, "only POST is allowed")
+		rej.header = map[string]string{"Allow": http.MethodPost}
+		return event{}, false, rej
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return h.reject(w, http.StatusUnsupportedMediaType, ReasonContentType, "Content-Type must be application/json")
+		return event{}, false, reject(http.StatusUnsupportedMediaType, ReasonContentType, "Content-Type must be application/json")
+	}
+	p, rej := res(r)
+	if rej != nil {
+		return event{}, false, rej
 	}
 	// The limit is enforced while reading: an oversized body is never
 	// buffered whole.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return h.reject(w, http.StatusRequestEntityTooLarge, ReasonTooLarge,
-				fmt.Sprintf("body is larger than %d bytes", h.cfg.MaxBodyBytes))
+		if errors.As(err, new(*http.MaxBytesError)) {
+			return event{}, false, reject(http.StatusRequestEntityTooLarge, ReasonTooLarge, fmt.Sprintf("body is larger than %d bytes", h.cfg.MaxBodyBytes))
 		}
-		return h.reject(w, http.StatusBadRequest, ReasonReadBody, "could not read the body")
+		return event{}, false, reject(http.StatusBadRequest, ReasonReadBody, "could not read the body")
 	}
 	// The signature is checked before the body is parsed: an unsigned
-	// request costs one HMAC, never a JSON parse.
-	if !h.signed(r.Header.Get("Authorization"), body) {
-		return h.reject(w, http.StatusUnauthorized, ReasonSignature, "Authorization is not a valid signature of this body")
+	// request costs one HMAC per secret, never a JSON parse.
+	if !signed(r.Header.Get("Authorization"), body, p.secrets) {
+		return event{}, false, reject(http.StatusUnauthorized, ReasonSignature, "Authorization is not a valid signature of this body")
 	}
-	hook, err := schemas.ParseTikTokWebhook(body)
-	if err != nil {
-		return h.reject(w, http.StatusBadRequest, ReasonEnvelope, err.Error())
+	ev, rej := p.parse(body)
+	if rej != nil {
+		return event{}, false, rej
 	}
-
-	env := schemas.NewEnvelope(eventType, 1, "tiktok-shop/"+hook.ShopID, hook.EventTime())
-	env.ID = schemas.EventID(hook.EventTime(), hook.ShopID, hook.NotificationID)
-	rec := &kgo.Record{Topic: h.cfg.Topic, Key: []byte(hook.Key()), Value: body, Headers: env.Headers(), Timestamp: env.IngestTime}
-	if err := h.deliver(r.Context(), rec); err != nil {
-		h.log.Warn("webhook not acknowledged by Kafka", "err", err, "notification_id", hook.NotificationID)
-		w.Header().Set("Retry-After", strconv.Itoa(int(h.cfg.RetryAfter.Seconds()+0.5)))
-		return h.reject(w, http.StatusServiceUnavailable, ReasonUnavailable, "Kafka did not acknowledge the webhook in time; retry")
+	now := h.cfg.Now()
+	if rej := h.fresh(ev.time, now); rej != nil {
+		return event{}, false, rej
 	}
-	ops.WriteJSON(w, http.StatusOK, map[string]string{"status": "accepted", "event_id": env.ID.String()})
-	return http.StatusOK
+	if ev.shop != "" {
+		if ok, wait := h.limiter.allow(ev.shop, now); !ok {
+			rej := reject(http.StatusTooManyRequests, ReasonRateLimited,
+				fmt.Sprintf("shop %s is over %d webhooks a minute", ev.shop, h.cfg.ShopRatePerMinute))
+			rej.header = map[string]string{"Retry-After": seconds(wait)}
+			return event{}, false, rej
+		}
+	}
+	return h.produceOnce(r.Context(), ev, body, now)
 }
 
-var eventType = func() string {
-	t, _ := schemas.Lookup(schemas.TopicTikTokWebhooks)
-	return t.EventType
-}()
+// produceOnce produces the event unless the same event was accepted within
+// the dedupe window.
+func (h *Handler) produceOnce(ctx context.Context, ev event, body []byte, now time.Time) (event, bool, *rejection) {
+	if h.cfg.DedupeWindow == 0 {
+		return ev, true, h.deliver(ctx, ev, body)
+	}
+	key := ev.topic + "\x00" + ev.id.String()
+	c, owner := h.dedupe.claim(key, now)
+	if !owner {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return event{}, false, h.unavailable(ReasonUnavailable, "the first delivery of this webhook is still in flight; retry")
+		}
+		if !c.ok {
+			return event{}, false, h.unavailable(ReasonUnavailable, "Kafka did not acknowledge the first delivery of this webhook; retry")
+		}
+		h.metrics.dedupeHits.Inc()
+		return ev, false, nil
+	}
+	rej := h.deliver(ctx, ev, body)
+	h.dedupe.finish(key, c, rej == nil, h.cfg.Now())
+	return ev, true, rej
+}
 
-// errNoAck is a produce that outlived ProduceTimeout.
-var errNoAck = errors.New("no acknowledgement within the produce timeout")
-
-// deliver produces rec and waits at most ProduceTimeout for the broker's
-// acknowledgement. The record is not tied to the request's context: a
-// client hanging up must not cancel a record that may already share a batch
-// with other requests' records. A record still unacknowledged when the
-// timeout answers 503 may land later; TikTok's retry then carries the same
-// event id, so the two are one event downstream.
-func (h *TikTok) deliver(ctx context.Context, rec *kgo.Record) error {
+// deliver produces the body and waits at most ProduceTimeout for the
+// broker's acknowledgement. The record is not tied to the request's context:
+// a client hanging up must not cancel a record that may already share a
+// batch with other requests' records. A record still unacknowledged when the
+// timeout answers 503 may land later; the sender's retry then carries the
+// same event id, so the two are one event downstream.
+func (h *Handler) deliver(ctx context.Context, ev event, body []byte) *rejection {
+	env := schemas.NewEnvelope(ev.eventType, 1, ev.source, ev.time)
+	env.ID = ev.id
+	rec := &kgo.Record{Topic: ev.topic, Key: []byte(ev.key), Value: body, Headers: env.Headers(), Timestamp: env.IngestTime}
 	start := time.Now()
 	acked := make(chan error, 1)
 	h.produce.TryProduce(context.WithoutCancel(ctx), rec, func(_ *kgo.Record, err error) { acked <- err })
 	timer := time.NewTimer(h.cfg.ProduceTimeout)
 	defer timer.Stop()
+	var err error
 	select {
-	case err := <-acked:
-		if err == nil {
-			h.metrics.produce.Observe(time.Since(start).Seconds())
-		}
-		return err
+	case err = <-acked:
 	case <-timer.C:
-		return errNoAck
+		err = fmt.Errorf("no acknowledgement within %v", h.cfg.ProduceTimeout)
 	}
+	if err != nil {
+		h.log.Warn("webhook not acknowledged by Kafka", "err", err, "topic", ev.topic, "event_id", ev.id)
+		return h.unavailable(ReasonUnavailable, "Kafka did not acknowledge the webhook in time; retry")
+	}
+	h.metrics.produce.Observe(time.Since(start).Seconds())
+	return nil
 }
 
-// signed reports whether auth is the hex HMAC-SHA256 of app_key+body under
-// any configured app's secret. Every app is tried, in constant time each.
-func (h *TikTok) signed(auth string, body []byte) bool {
+// fresh refuses event times outside [now-MaxAge, now+MaxSkew].
+func (h *Handler) fresh(t, now time.Time) *rejection {
+	switch {
+	case h.cfg.MaxAge > 0 && t.Before(now.Add(-h.cfg.MaxAge)):
+		return reject(http.StatusBadRequest, ReasonStale, fmt.Sprintf("timestamp %s is older than %v", t.Format(time.RFC3339), h.cfg.MaxAge))
+	case h.cfg.MaxSkew > 0 && t.After(now.Add(h.cfg.MaxSkew)):
+		return reject(http.StatusBadRequest, ReasonStale, fmt.Sprintf("timestamp %s is more than %v in the future", t.Format(time.RFC3339), h.cfg.MaxSkew))
+	}
+	return nil
+}
+
+func (h *Handler) unavailable(reason, msg string) *rejection {
+	rej := reject(http.StatusServiceUnavailable, reason, msg)
+	rej.header = map[string]string{"Retry-After": seconds(h.cfg.RetryAfter)}
+	return rej
+}
+
+func (h *Handler) answer(w http.ResponseWriter, route string, rej *rejection) int {
+	h.metrics.rejections.WithLabelValues(route, rej.reason).Inc()
+	for k, v := range rej.header {
+		w.Header().Set(k, v)
+	}
+	ops.WriteJSON(w, rej.code, map[string]string{"error": rej.reason, "reason": rej.msg})
+	return rej.code
+}
+
+// seconds renders a wait as a Retry-After value: whole seconds, at least 1.
+func seconds(d time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
+}
+
+// tiktok resolves POST /webhooks/tiktok.
+func (h *Handler) tiktok(*http.Request) (parser, *rejection) {
+	return parser{secrets: h.cfg.Apps, parse: func(body []byte) (event, *rejection) {
+		hook, err := schemas.ParseTikTokWebhook(body)
+		if err != nil {
+			return event{}, reject(http.StatusBadRequest, ReasonEnvelope, err.Error())
+		}
+		return event{
+			topic:     h.cfg.TikTokTopic,
+			key:       hook.Key(),
+			eventType: tiktokEventType,
+			source:    "tiktok-shop/" + hook.ShopID,
+			time:      hook.EventTime(),
+			id:        schemas.EventID(hook.EventTime(), hook.ShopID, hook.NotificationID),
+			shop:      hook.ShopID,
+		}, nil
+	}}, nil
+}
+
+// carrier resolves POST /webhooks/carriers/{carrier}. A carrier signs with
+// its own secret over the body alone: an App with an empty key.
+func (h *Handler) carrier(r *http.Request) (parser, *rejection) {
+	name := strings.ToLower(r.PathValue("carrier"))
+	secret, ok := h.cfg.CarrierSecrets[name]
+	if !ok {
+		return parser{}, reject(http.StatusNotFound, ReasonNotFound, fmt.Sprintf("no carrier %q is configured", r.PathValue("carrier")))
+	}
+	return parser{secrets: []App{{Secret: secret}}, parse: func(body []byte) (event, *rejection) {
+		hook, err := schemas.ParseCarrierWebhook(body)
+		if err != nil {
+			return event{}, reject(http.StatusBadRequest, ReasonEnvelope, err.Error())
+		}
+		if !strings.EqualFold(hook.Carrier, name) {
+			return event{}, reject(http.StatusBadRequest, ReasonCarrierMatches,
+				fmt.Sprintf("carrier: body says %q, the URL says %q", hook.Carrier, name))
+		}
+		at := time.Unix(hook.OccurredAt, 0).UTC()
+		return event{
+			topic:     h.cfg.CarrierTopic,
+			key:       hook.TrackingNumber,
+			eventType: carrierEventType,
+			source:    "carrier/" + name,
+			time:      at,
+			id:        schemas.EventID(at, name, hook.TrackingNumber, string(hook.Status)),
+		}, nil
+	}}, nil
+}
+
+var tiktokEventType, carrierEventType = eventType(schemas.TopicTikTokWebhooks), eventType(schemas.TopicCarrierWebhooks)
+
+func eventType(topic string) string {
+	t, _ := schemas.Lookup(topic)
+	return t.EventType
+}
+
+// signed reports whether auth is the hex HMAC-SHA256 of key+body under any
+// of the secrets. Every secret is tried, each compared in constant time.
+func signed(auth string, body []byte, secrets []App) bool {
 	got, err := hex.DecodeString(auth)
 	if err != nil || len(got) != sha256.Size {
 		return false
 	}
 	ok := false
-	for _, app := range h.cfg.Apps {
-		if hmac.Equal(got, Sign(app, body)) {
+	for _, s := range secrets {
+		if hmac.Equal(got, Sign(s, body)) {
 			ok = true
 		}
 	}
 	return ok
 }
 
-// Sign returns the raw HMAC-SHA256 signature TikTok puts, hex-encoded, in
-// the Authorization header of a webhook from app.
-func Sign(app App, body []byte) []byte {
-	mac := hmac.New(sha256.New, []byte(app.Secret))
-	mac.Write([]byte(app.Key))
+// Sign returns the raw HMAC-SHA256 signature, keyed with the secret, of the
+// key followed by the body: what TikTok puts hex-encoded in the
+// Authorization header of a webhook from an app, and what a carrier puts
+// there with an empty key.
+func Sign(s App, body []byte) []byte {
+	mac := hmac.New(sha256.New, []byte(s.Secret))
+	mac.Write([]byte(s.Key))
 	mac.Write(body)
 	return mac.Sum(nil)
-}
-
-func (h *TikTok) reject(w http.ResponseWriter, code int, reason, msg string) int {
-	h.metrics.rejections.WithLabelValues(routeTikTok, reason).Inc()
-	ops.WriteJSON(w, code, map[string]string{"error": reason, "reason": msg})
-	return code
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,12 +22,13 @@ import (
 )
 
 // recorder is a Producer that keeps what it was given; the real broker is
-// exercised by the end-to-end test of cmd/creatorflow.
+// exercised by integration_test.go.
 type recorder struct {
-	mu     sync.Mutex
-	recs   []*kgo.Record
-	err    error
-	silent bool // never acknowledge, like a broker that hangs
+	mu      sync.Mutex
+	recs    []*kgo.Record
+	err     error
+	silent  bool          // never acknowledge, like a broker that hangs
+	release chan struct{} // when set, acknowledge only once it is closed
 }
 
 func (r *recorder) TryProduce(ctx context.Context, rec *kgo.Record, promise func(*kgo.Record, error)) {
@@ -36,27 +38,85 @@ func (r *recorder) TryProduce(ctx context.Context, rec *kgo.Record, promise func
 	if r.silent {
 		return
 	}
-	r.mu.Lock()
-	if r.err == nil {
-		r.recs = append(r.recs, rec)
+	ack := func() {
+		r.mu.Lock()
+		if r.err == nil {
+			r.recs = append(r.recs, rec)
+		}
+		err := r.err
+		r.mu.Unlock()
+		promise(rec, err)
 	}
-	r.mu.Unlock()
-	promise(rec, r.err)
+	if r.release != nil {
+		go func() { <-r.release; ack() }()
+		return
+	}
+	ack()
+}
+
+func (r *recorder) records() []*kgo.Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*kgo.Record(nil), r.recs...)
 }
 
 var (
 	current = App{Key: "app-2", Secret: "new-secret"}
 	old     = App{Key: "app-1", Secret: "old-secret"}
+	ups     = App{Secret: "ups-secret"}
+	clock   = time.Unix(1764000000, 0).UTC()
 )
 
-const orderBody = `{"type":1,"tts_notification_id":"n-1","shop_id":"shop-9","timestamp":1764000000,"data":{"order_id":"576461413038785752","order_status":"AWAITING_SHIPMENT","is_on_hold_order":false,"update_time":1764000000}}`
+func orderBody(notification string, ts int64) string {
+	return fmt.Sprintf(`{"type":1,"tts_notification_id":%q,"shop_id":"shop-9","timestamp":%d,"data":{"order_id":"576461413038785752","order_status":"AWAITING_SHIPMENT","is_on_hold_order":false,"update_time":%d}}`, notification, ts, ts)
+}
+
+func carrierBody(carrier string) string {
+	return fmt.Sprintf(`{"carrier":%q,"tracking_number":"1Z999","status":"IN_TRANSIT","occurred_at":%d}`, carrier, clock.Unix())
+}
+
+var body = orderBody("n-1", clock.Unix())
 
 func signature(app App, body string) string { return hex.EncodeToString(Sign(app, []byte(body))) }
 
-func TestTikTok(t *testing.T) {
+func newHandler(t *testing.T, p Producer, change func(*Config)) (*Handler, *Metrics) {
+	t.Helper()
+	m := NewMetrics(prometheus.NewRegistry())
+	cfg := DefaultConfig()
+	cfg.Apps = []App{old, current}
+	cfg.CarrierSecrets = map[string]string{"ups": ups.Secret}
+	cfg.MaxBodyBytes = 1024
+	cfg.ProduceTimeout = 50 * time.Millisecond
+	cfg.Now = func() time.Time { return clock }
+	if change != nil {
+		change(&cfg)
+	}
+	h, err := New(cfg, p, m, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, m
+}
+
+func request(method, path, ctype, auth, body string) *http.Request {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if ctype != "-" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	return req
+}
+
+func TestStatuses(t *testing.T) {
+	stale, future := orderBody("n-2", clock.Add(-73*time.Hour).Unix()), orderBody("n-3", clock.Add(6*time.Minute).Unix())
+	unknownStatus := strings.Replace(body, "AWAITING_SHIPMENT", "TELEPORTED", 1)
+	big := body + strings.Repeat(" ", 1024)
 	tests := []struct {
 		name       string
 		method     string
+		path       string
 		ctype      string
 		auth       string
 		body       string
@@ -64,91 +124,275 @@ func TestTikTok(t *testing.T) {
 		silent     bool
 		wantCode   int
 		wantReason string
+		wantKey    string
+		wantTopic  string
 	}{
-		{name: "accepted", body: orderBody, auth: signature(current, orderBody), wantCode: 200},
-		{name: "accepted with the other app's key", body: orderBody, auth: signature(old, orderBody), wantCode: 200},
-		{name: "uppercase hex is the same signature", body: orderBody, auth: strings.ToUpper(signature(current, orderBody)), wantCode: 200},
-		{name: "json with charset", ctype: "application/json; charset=utf-8", body: orderBody, auth: signature(current, orderBody), wantCode: 200},
+		{name: "tiktok accepted", body: body, auth: signature(current, body), wantCode: 200, wantKey: "576461413038785752", wantTopic: schemas.TopicTikTokWebhooks},
+		{name: "other app's key", body: body, auth: signature(old, body), wantCode: 200, wantKey: "576461413038785752", wantTopic: schemas.TopicTikTokWebhooks},
+		{name: "uppercase hex", body: body, auth: strings.ToUpper(signature(current, body)), wantCode: 200, wantKey: "576461413038785752", wantTopic: schemas.TopicTikTokWebhooks},
+		{name: "json with charset", ctype: "application/json; charset=utf-8", body: body, auth: signature(current, body), wantCode: 200, wantKey: "576461413038785752", wantTopic: schemas.TopicTikTokWebhooks},
+		{name: "carrier accepted", path: "/webhooks/carriers/ups", body: carrierBody("UPS"), auth: signature(ups, carrierBody("UPS")), wantCode: 200, wantKey: "1Z999", wantTopic: schemas.TopicCarrierWebhooks},
+		{name: "carrier name in any case", path: "/webhooks/carriers/UPS", body: carrierBody("ups"), auth: signature(ups, carrierBody("ups")), wantCode: 200, wantKey: "1Z999", wantTopic: schemas.TopicCarrierWebhooks},
 		{name: "wrong method", method: http.MethodGet, wantCode: 405, wantReason: ReasonMethod},
-		{name: "not json", ctype: "text/plain", body: orderBody, auth: signature(current, orderBody), wantCode: 415, wantReason: ReasonContentType},
-		{name: "missing signature", body: orderBody, wantCode: 401, wantReason: ReasonSignature},
-		{name: "signature of another body", body: orderBody, auth: signature(current, orderBody+" "), wantCode: 401, wantReason: ReasonSignature},
-		{name: "signature with unknown secret", body: orderBody, auth: signature(App{Key: "app-2", Secret: "guess"}, orderBody), wantCode: 401, wantReason: ReasonSignature},
-		{name: "signature not hex", body: orderBody, auth: "zz", wantCode: 401, wantReason: ReasonSignature},
-		{name: "too large", body: `{"pad":"` + strings.Repeat("x", 2048) + `"}`, wantCode: 413, wantReason: ReasonTooLarge},
-		{name: "invalid envelope", body: `{"type":1}`, auth: signature(current, `{"type":1}`), wantCode: 400, wantReason: ReasonEnvelope},
-		{name: "unknown status", body: strings.Replace(orderBody, "AWAITING_SHIPMENT", "TELEPORTED", 1),
-			auth: signature(current, strings.Replace(orderBody, "AWAITING_SHIPMENT", "TELEPORTED", 1)), wantCode: 400, wantReason: ReasonEnvelope},
-		{name: "kafka down", body: orderBody, auth: signature(current, orderBody), produceErr: errors.New("broker unreachable"), wantCode: 503, wantReason: ReasonUnavailable},
-		{name: "kafka does not answer in time", body: orderBody, auth: signature(current, orderBody), silent: true, wantCode: 503, wantReason: ReasonUnavailable},
+		{name: "unknown path", path: "/webhooks/shopify", body: body, auth: signature(current, body), wantCode: 404, wantReason: ReasonNotFound},
+		{name: "unknown carrier", path: "/webhooks/carriers/dhl", body: carrierBody("dhl"), auth: signature(ups, carrierBody("dhl")), wantCode: 404, wantReason: ReasonNotFound},
+		{name: "not json", ctype: "text/plain", body: body, auth: signature(current, body), wantCode: 415, wantReason: ReasonContentType},
+		{name: "no content type", ctype: "-", body: body, auth: signature(current, body), wantCode: 415, wantReason: ReasonContentType},
+		{name: "missing signature", body: body, wantCode: 401, wantReason: ReasonSignature},
+		{name: "signature of another body", body: body, auth: signature(current, body+" "), wantCode: 401, wantReason: ReasonSignature},
+		{name: "unknown secret", body: body, auth: signature(App{Key: "app-2", Secret: "guess"}, body), wantCode: 401, wantReason: ReasonSignature},
+		{name: "signature not hex", body: body, auth: "zz", wantCode: 401, wantReason: ReasonSignature},
+		{name: "carrier signed with a TikTok secret", path: "/webhooks/carriers/ups", body: carrierBody("ups"), auth: signature(current, carrierBody("ups")), wantCode: 401, wantReason: ReasonSignature},
+		{name: "too large unsigned", body: big, wantCode: 413, wantReason: ReasonTooLarge},
+		{name: "too large signed", body: big, auth: signature(current, big), wantCode: 413, wantReason: ReasonTooLarge},
 		{name: "empty body", body: "", auth: signature(current, ""), wantCode: 400, wantReason: ReasonEnvelope},
-		{name: "no content type", ctype: "-", body: orderBody, auth: signature(current, orderBody), wantCode: 415, wantReason: ReasonContentType},
-		{name: "oversized with a valid signature", body: orderBody + strings.Repeat(" ", 1024), auth: signature(current, orderBody+strings.Repeat(" ", 1024)), wantCode: 413, wantReason: ReasonTooLarge},
-		{name: "trailing bytes after the object", body: orderBody + "{}", auth: signature(current, orderBody+"{}"), wantCode: 400, wantReason: ReasonEnvelope},
+		{name: "invalid envelope", body: `{"type":1}`, auth: signature(current, `{"type":1}`), wantCode: 400, wantReason: ReasonEnvelope},
+		{name: "unknown status", body: unknownStatus, auth: signature(current, unknownStatus), wantCode: 400, wantReason: ReasonEnvelope},
+		{name: "trailing bytes", body: body + "{}", auth: signature(current, body+"{}"), wantCode: 400, wantReason: ReasonEnvelope},
+		{name: "stale timestamp", body: stale, auth: signature(current, stale), wantCode: 400, wantReason: ReasonStale},
+		{name: "timestamp in the future", body: future, auth: signature(current, future), wantCode: 400, wantReason: ReasonStale},
+		{name: "carrier mismatch", path: "/webhooks/carriers/ups", body: carrierBody("fedex"), auth: signature(ups, carrierBody("fedex")), wantCode: 400, wantReason: ReasonCarrierMatches},
+		{name: "kafka refuses", body: body, auth: signature(current, body), produceErr: errors.New("broker unreachable"), wantCode: 503, wantReason: ReasonUnavailable},
+		{name: "kafka does not answer in time", body: body, auth: signature(current, body), silent: true, wantCode: 503, wantReason: ReasonUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &recorder{err: tt.produceErr, silent: tt.silent}
-			m := NewMetrics(prometheus.NewRegistry())
-			cfg := DefaultConfig()
-			cfg.Apps = []App{old, current}
-			cfg.MaxBodyBytes = 1024
-			cfg.ProduceTimeout = 50 * time.Millisecond
-			h, err := NewTikTok(cfg, p, m, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatal(err)
-			}
-			method, ctype := tt.method, tt.ctype
+			h, m := newHandler(t, p, nil)
+			method, path, ctype := tt.method, tt.path, tt.ctype
 			if method == "" {
 				method = http.MethodPost
+			}
+			if path == "" {
+				path = RouteTikTok
 			}
 			if ctype == "" {
 				ctype = "application/json"
 			}
-			req := httptest.NewRequest(method, "/webhooks/tiktok", strings.NewReader(tt.body))
-			if ctype != "-" {
-				req.Header.Set("Content-Type", ctype)
-			}
-			if tt.auth != "" {
-				req.Header.Set("Authorization", tt.auth)
-			}
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
+			h.ServeHTTP(rec, request(method, path, ctype, tt.auth, tt.body))
 
-			if rec.Code != tt.wantCode {
-				t.Fatalf("code = %d (%s), want %d", rec.Code, rec.Body, tt.wantCode)
+			if rec.Code != tt.wantCode || rec.Header().Get("Content-Type") != "application/json" {
+				t.Fatalf("answer %d %s (%s), want %d application/json", rec.Code, rec.Header().Get("Content-Type"), rec.Body, tt.wantCode)
 			}
 			if tt.wantCode != 200 {
 				if !strings.Contains(rec.Body.String(), `"error":"`+tt.wantReason+`"`) || !strings.Contains(rec.Body.String(), `"reason":"`) {
 					t.Fatalf("body = %s, want error %q and a reason", rec.Body, tt.wantReason)
 				}
-				if len(p.recs) != 0 {
-					t.Fatalf("a rejected request produced %d records", len(p.recs))
+				if n := len(p.records()); n != 0 {
+					t.Fatalf("a rejected request produced %d records", n)
 				}
-				if got := testutil.ToFloat64(m.rejections.WithLabelValues(routeTikTok, tt.wantReason)); got != 1 {
-					t.Fatalf("rejections{reason=%s} = %v, want 1", tt.wantReason, got)
+				var total float64
+				for _, route := range []string{RouteTikTok, RouteCarriers, "other"} {
+					total += testutil.ToFloat64(m.rejections.WithLabelValues(route, tt.wantReason))
 				}
-				if tt.wantCode == 503 && rec.Header().Get("Retry-After") == "" {
-					t.Fatal("503 without Retry-After")
+				if total != 1 {
+					t.Fatalf("rejections{reason=%s} = %v, want 1", tt.wantReason, total)
+				}
+				if tt.wantCode == 503 && rec.Header().Get("Retry-After") != "1" {
+					t.Fatalf("503 with Retry-After %q", rec.Header().Get("Retry-After"))
+				}
+				if tt.wantCode == 405 && rec.Header().Get("Allow") != "POST" {
+					t.Fatal("405 without Allow: POST")
 				}
 				return
 			}
-			if len(p.recs) != 1 {
-				t.Fatalf("produced %d records, want 1", len(p.recs))
+			recs := p.records()
+			if len(recs) != 1 {
+				t.Fatalf("produced %d records, want 1", len(recs))
 			}
-			r := p.recs[0]
-			if !bytes.Equal(r.Value, []byte(tt.body)) || string(r.Key) != "576461413038785752" || r.Topic != schemas.TopicTikTokWebhooks {
+			r := recs[0]
+			if !bytes.Equal(r.Value, []byte(tt.body)) || string(r.Key) != tt.wantKey || r.Topic != tt.wantTopic {
 				t.Fatalf("record = topic %s key %s value %s", r.Topic, r.Key, r.Value)
 			}
 			env, err := schemas.ParseHeaders(r.Headers)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if env.Time.Unix() != 1764000000 || env.Source != "tiktok-shop/shop-9" || !strings.Contains(rec.Body.String(), env.ID.String()) ||
-				env.ID != schemas.EventID(env.Time, "shop-9", "n-1") {
+			if !env.Time.Equal(clock) || !strings.Contains(rec.Body.String(), `"event_id":"`+env.ID.String()+`"`) {
 				t.Fatalf("envelope %+v, answer %s", env, rec.Body)
 			}
+			if tt.wantTopic == schemas.TopicTikTokWebhooks && (env.Source != "tiktok-shop/shop-9" || env.ID != schemas.EventID(clock, "shop-9", "n-1")) {
+				t.Fatalf("envelope %+v", env)
+			}
 		})
+	}
+}
+
+func TestRateLimitPerShop(t *testing.T) {
+	p := &recorder{}
+	h, _ := newHandler(t, p, func(c *Config) { c.ShopRatePerMinute, c.ShopBurst = 60, 3 })
+	send := func(shop string, i int) *httptest.ResponseRecorder {
+		b := strings.Replace(orderBody(fmt.Sprintf("n-%s-%d", shop, i), clock.Unix()), "shop-9", shop, 1)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, request(http.MethodPost, RouteTikTok, "application/json", signature(current, b), b))
+		return rec
+	}
+	for i := range 3 {
+		if rec := send("a", i); rec.Code != 200 {
+			t.Fatalf("request %d within the burst: %d", i, rec.Code)
+		}
+	}
+	rec := send("a", 3)
+	if rec.Code != 429 || rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), ReasonRateLimited) {
+		t.Fatalf("over the limit: %d Retry-After %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	if rec := send("b", 0); rec.Code != 200 {
+		t.Fatalf("another shop is limited too: %d", rec.Code)
+	}
+	if n := len(p.records()); n != 4 {
+		t.Fatalf("produced %d, want 4", n)
+	}
+}
+
+func TestShopLimiterRefills(t *testing.T) {
+	l := newShopLimiter(60, 2, 2)
+	at := clock
+	for i, want := range []bool{true, true, false} {
+		if ok, _ := l.allow("s", at); ok != want {
+			t.Fatalf("take %d: %v, want %v", i, ok, want)
+		}
+	}
+	if _, wait := l.allow("s", at); wait != time.Second {
+		t.Fatalf("wait %v, want 1s at one token a second", wait)
+	}
+	if ok, _ := l.allow("s", at.Add(time.Second)); !ok {
+		t.Fatal("no token after a second")
+	}
+	// Bounded memory: a full table forgets shops whose bucket refilled.
+	l.allow("t", at.Add(time.Second))
+	l.allow("u", at.Add(time.Hour))
+	if len(l.buckets) > 2 {
+		t.Fatalf("%d buckets kept, bound is 2", len(l.buckets))
+	}
+}
+
+func TestDuplicateDeliveries(t *testing.T) {
+	t.Run("repeat within the window is answered without producing", func(t *testing.T) {
+		p := &recorder{}
+		h, m := newHandler(t, p, nil)
+		for i, want := range []string{`"status":"accepted"`, `"status":"duplicate"`} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body))
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
+				t.Fatalf("delivery %d: %d %s", i+1, rec.Code, rec.Body)
+			}
+		}
+		if n := len(p.records()); n != 1 || testutil.ToFloat64(m.dedupeHits) != 1 {
+			t.Fatalf("produced %d, dedupe hits %v", n, testutil.ToFloat64(m.dedupeHits))
+		}
+	})
+	t.Run("a retry after a failed delivery is produced", func(t *testing.T) {
+		p := &recorder{err: errors.New("down")}
+		h, _ := newHandler(t, p, nil)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body))
+		if rec.Code != 503 {
+			t.Fatalf("first: %d", rec.Code)
+		}
+		p.mu.Lock()
+		p.err = nil
+		p.mu.Unlock()
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body))
+		if rec.Code != 200 || len(p.records()) != 1 {
+			t.Fatalf("retry: %d, %d records", rec.Code, len(p.records()))
+		}
+	})
+	t.Run("concurrent copies wait for the first", func(t *testing.T) {
+		for _, fail := range []bool{false, true} {
+			p := &recorder{release: make(chan struct{})}
+			if fail {
+				p.err = errors.New("down")
+			}
+			h, _ := newHandler(t, p, func(c *Config) { c.ProduceTimeout = 5 * time.Second })
+			codes := make(chan int, 3)
+			for range 3 {
+				go func() {
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body))
+					codes <- rec.Code
+				}()
+			}
+			for h.inFlight.Load() < 3 {
+				time.Sleep(time.Millisecond)
+			}
+			close(p.release)
+			want := 200
+			if fail {
+				want = 503
+			}
+			for range 3 {
+				if code := <-codes; code != want {
+					t.Fatalf("fail=%v: a copy answered %d, want %d", fail, code, want)
+				}
+			}
+			if n := len(p.records()); (n != 1) != fail {
+				t.Fatalf("fail=%v: %d records", fail, n)
+			}
+		}
+	})
+	t.Run("disabled", func(t *testing.T) {
+		p := &recorder{}
+		h, _ := newHandler(t, p, func(c *Config) { c.DedupeWindow = 0 })
+		for range 2 {
+			h.ServeHTTP(httptest.NewRecorder(), request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body))
+		}
+		if n := len(p.records()); n != 2 {
+			t.Fatalf("produced %d, want 2", n)
+		}
+	})
+}
+
+func TestDedupeForgets(t *testing.T) {
+	d := newDedupe(time.Minute, 2)
+	accept := func(key string, at time.Time) bool {
+		c, owner := d.claim(key, at)
+		if owner {
+			d.finish(key, c, true, at)
+		}
+		return owner
+	}
+	if !accept("a", clock) || accept("a", clock.Add(30*time.Second)) {
+		t.Fatal("a repeat within the window was not recognised")
+	}
+	if !accept("a", clock.Add(61*time.Second)) {
+		t.Fatal("a repeat after the window was still remembered")
+	}
+	accept("b", clock.Add(62*time.Second))
+	accept("c", clock.Add(63*time.Second))
+	if d.size() > 2 {
+		t.Fatalf("%d entries, bound is 2", d.size())
+	}
+}
+
+func TestLoadShedding(t *testing.T) {
+	p := &recorder{release: make(chan struct{})}
+	h, m := newHandler(t, p, func(c *Config) { c.MaxInFlight, c.ProduceTimeout, c.DedupeWindow = 2, 5*time.Second, 0 })
+	done := make(chan int, 2)
+	for range 2 {
+		go func() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body))
+			done <- rec.Code
+		}()
+	}
+	for h.inFlight.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body))
+	if rec.Code != 503 || !strings.Contains(rec.Body.String(), ReasonOverloaded) || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("over the bound: %d %s", rec.Code, rec.Body)
+	}
+	close(p.release)
+	for range 2 {
+		if code := <-done; code != 200 {
+			t.Fatalf("in-flight request answered %d", code)
+		}
+	}
+	if testutil.ToFloat64(m.inFlight) != 0 {
+		t.Fatalf("in-flight gauge %v after all answered", testutil.ToFloat64(m.inFlight))
 	}
 }
 
@@ -161,29 +405,32 @@ func TestSignKnownAnswer(t *testing.T) {
 	}
 }
 
-func TestNewTikTokRejectsBadConfig(t *testing.T) {
-	for _, cfg := range []Config{
-		{Topic: "t", MaxBodyBytes: 1, ProduceTimeout: 1},
-		{Topic: "t", Apps: []App{{Key: "k"}}, MaxBodyBytes: 1, ProduceTimeout: 1},
-		{Apps: []App{current}, MaxBodyBytes: 1, ProduceTimeout: 1},
-		{Topic: "t", Apps: []App{current}},
+func TestNewRejectsBadConfig(t *testing.T) {
+	for name, change := range map[string]func(*Config){
+		"no apps":              func(c *Config) { c.Apps = nil },
+		"empty secret":         func(c *Config) { c.Apps = []App{{Key: "k"}} },
+		"no topic":             func(c *Config) { c.TikTokTopic = "" },
+		"uppercase carrier":    func(c *Config) { c.CarrierSecrets = map[string]string{"UPS": "s"} },
+		"empty carrier secret": func(c *Config) { c.CarrierSecrets = map[string]string{"ups": ""} },
+		"no body limit":        func(c *Config) { c.MaxBodyBytes = 0 },
+		"no rate":              func(c *Config) { c.ShopRatePerMinute = 0 },
+		"negative window":      func(c *Config) { c.DedupeWindow = -1 },
 	} {
-		if _, err := NewTikTok(cfg, &recorder{}, nil, nil); err == nil {
-			t.Errorf("NewTikTok(%+v) accepted a bad config", cfg)
+		cfg := DefaultConfig()
+		cfg.Apps = []App{current}
+		change(&cfg)
+		if _, err := New(cfg, &recorder{}, NewMetrics(prometheus.NewRegistry()), nil); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }
 
 func FuzzSignature(f *testing.F) {
-	f.Add(signature(current, orderBody), []byte(orderBody))
+	f.Add(signature(current, body), []byte(body))
 	f.Add("", []byte{})
-	h, err := NewTikTok(Config{Topic: "t", Apps: []App{current}, MaxBodyBytes: 1, ProduceTimeout: 1}, &recorder{}, nil, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
 	f.Fuzz(func(t *testing.T, auth string, body []byte) {
-		want := auth == signature(current, string(body)) || strings.EqualFold(auth, signature(current, string(body)))
-		if got := h.signed(auth, body); got != want {
+		want := strings.EqualFold(auth, signature(current, string(body)))
+		if got := signed(auth, body, []App{current}); got != want {
 			t.Fatalf("signed(%q, %q) = %v, want %v", auth, body, got, want)
 		}
 	})

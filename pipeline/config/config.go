@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -133,5 +134,41 @@ func (l *List) Set(s string) error {
 		return errors.New("empty list")
 	}
 	*l = out
+	return nil
+}
+
+// Pairs is a flag.Value holding comma-separated key=value pairs, such as
+// carrier=secret. Keys are unique.
+type Pairs map[string]string
+
+// String implements flag.Value. Values are not shown: they are often secrets.
+func (p *Pairs) String() string {
+	keys := make([]string, 0, len(*p))
+	for k := range *p {
+		keys = append(keys, k+"=...")
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
+
+// Set implements flag.Value; like List it replaces what was there.
+func (p *Pairs) Set(s string) error {
+	out := Pairs{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || v == "" {
+			return fmt.Errorf("%q is not key=value", k)
+		}
+		if _, dup := out[k]; dup {
+			return fmt.Errorf("key %q given twice", k)
+		}
+		out[k] = v
+	}
+	*p = out
 	return nil
 }

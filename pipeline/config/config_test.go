@@ -120,3 +120,34 @@ func FuzzListSet(f *testing.F) {
 		}
 	})
 }
+
+func TestPairs(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Pairs
+		wantErr string
+	}{
+		{in: "usps=a, ups = b", want: Pairs{"usps": "a", "ups": "b"}},
+		{in: "", want: Pairs{}},
+		{in: "usps=a=b", want: Pairs{"usps": "a=b"}},
+		{in: "usps", wantErr: "not key=value"},
+		{in: "usps=", wantErr: "not key=value"},
+		{in: "usps=a,usps=b", wantErr: "given twice"},
+	}
+	for _, tt := range tests {
+		var p Pairs
+		err := p.Set(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Set(%q) err = %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(p, tt.want) {
+			t.Errorf("Set(%q) = %v, %v; want %v", tt.in, p, err, tt.want)
+		}
+		if strings.Contains(p.String(), "=a") {
+			t.Errorf("String() shows a value: %s", p.String())
+		}
+	}
+}
