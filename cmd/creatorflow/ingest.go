@@ -22,7 +22,9 @@ import (
 var ingestCommand = command{
 	name:    "ingest",
 	summary: "serve the webhook endpoints and land webhooks in Kafka",
-	run:     func(ctx context.Context, e *env, args []string) error { return runRoles(ctx, e, args, "ingest", []string{"ingest"}) },
+	run: func(ctx context.Context, e *env, args []string) error {
+		return runRoles(ctx, e, args, "ingest", []string{"ingest"})
+	},
 }
 
 // ingestFlags configures the ingest role.
