@@ -338,18 +338,21 @@ func (h *Handler) produceOnce(ctx context.Context, ev event, body []byte, now ti
 }
 
 // deliver produces the body and waits at most ProduceTimeout for the
-// broker's acknowledgement. The record is not tied to the request's context:
-// a client hanging up must not cancel a record that may already share a
-// batch with other requests' records. A record still unacknowledged when the
-// timeout answers 503 may land later; the sender's retry then carries the
-// same event id, so the two are one event downstream.
+// broker's acknowledgement. The record is not tied to the request's context,
+// since a client hanging up must not fail a record that is being written, but
+// it is cancelled when the timeout answers 503: a record still in the
+// client's buffer (the broker is down) is then never written, as the answer
+// promises. One already on the wire may still land; the sender's retry then
+// carries the same event id, so the two are one event downstream.
 func (h *Handler) deliver(ctx context.Context, ev event, body []byte) *rejection {
 	env := schemas.NewEnvelope(ev.eventType, 1, ev.source, ev.time)
 	env.ID = ev.id
 	rec := &kgo.Record{Topic: ev.topic, Key: []byte(ev.key), Value: body, Headers: env.Headers(), Timestamp: env.IngestTime}
 	start := time.Now()
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
 	acked := make(chan error, 1)
-	h.produce.TryProduce(context.WithoutCancel(ctx), rec, func(_ *kgo.Record, err error) { acked <- err })
+	h.produce.TryProduce(rctx, rec, func(_ *kgo.Record, err error) { acked <- err })
 	timer := time.NewTimer(h.cfg.ProduceTimeout)
 	defer timer.Stop()
 	var err error

@@ -32,8 +32,8 @@ type recorder struct {
 }
 
 func (r *recorder) TryProduce(ctx context.Context, rec *kgo.Record, promise func(*kgo.Record, error)) {
-	if ctx.Done() != nil {
-		panic("the record's context can be cancelled: a client hanging up would cancel it")
+	if errors.Is(ctx.Err(), context.Canceled) {
+		panic("the record's context is cancelled before it is produced")
 	}
 	if r.silent {
 		return
@@ -434,4 +434,18 @@ func FuzzSignature(f *testing.F) {
 			t.Fatalf("signed(%q, %q) = %v, want %v", auth, body, got, want)
 		}
 	})
+}
+
+// TestClientHangUp checks that a sender dropping the connection does not
+// cancel its record: the record may already share a batch with others.
+func TestClientHangUp(t *testing.T) {
+	p := &recorder{}
+	h, _ := newHandler(t, p, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body).WithContext(ctx)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if n := len(p.records()); n != 1 {
+		t.Fatalf("produced %d records, want 1", n)
+	}
 }
