@@ -14,8 +14,9 @@ FUZZTIME   ?= 20000x
 # accepts; real deployments set their own (see README).
 export CREATORFLOW_TIKTOK_APP_KEY    ?= local-app
 export CREATORFLOW_TIKTOK_APP_SECRET ?= local-secret
+export CREATORFLOW_CARRIER_SECRETS   ?= usps=local-usps,ups=local-ups,fedex=local-fedex
 
-.PHONY: all build up down status setup run test vet fmt-check fuzz clean
+.PHONY: all build up down status setup run test vet fmt-check fuzz bench bench-ingest clean
 
 all: build
 
@@ -63,6 +64,13 @@ fuzz:
 	      { echo "$$out"; echo "FAIL fuzz $$pkg $$target (the failing input is saved under testdata/fuzz)"; exit 1; }; \
 	  done; \
 	done
+
+## Benchmarks (see docs/benchmarks.md). bench-ingest runs its own in-memory broker.
+bench: bench-ingest
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-ingest: build
+	deploy/bench/ingest.sh
 
 clean:
 	rm -rf bin

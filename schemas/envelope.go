@@ -74,9 +74,12 @@ func NewEnvelope(eventType string, schemaVersion int, source string, eventTime t
 // Like every KSUID it sorts by time, here the event's own time.
 func EventID(eventTime time.Time, key ...string) ksuid.KSUID {
 	h := sha256.New()
+	var buf []byte
 	for _, k := range key {
 		// Length-prefixed, so ("ab","c") and ("a","bc") differ.
-		fmt.Fprintf(h, "%d:%s;", len(k), k)
+		buf = strconv.AppendInt(buf[:0], int64(len(k)), 10)
+		buf = append(append(append(buf, ':'), k...), ';')
+		h.Write(buf)
 	}
 	// A KSUID's clock covers 2014 to 2150; times outside are clamped so
 	// the id still sorts sensibly instead of wrapping around.
@@ -94,16 +97,19 @@ const ksuidEpoch = 1400000000
 // Headers returns the envelope as Kafka record headers.
 func (e Envelope) Headers() []kgo.RecordHeader {
 	return []kgo.RecordHeader{
-		{Key: HeaderSpecVersion, Value: []byte(SpecVersion)},
-		{Key: HeaderID, Value: []byte(e.ID.String())},
+		{Key: HeaderSpecVersion, Value: specVersion},
+		{Key: HeaderID, Value: e.ID.Append(nil)},
 		{Key: HeaderType, Value: []byte(e.Type)},
 		{Key: HeaderSource, Value: []byte(e.Source)},
-		{Key: HeaderTime, Value: []byte(e.Time.UTC().Format(time.RFC3339Nano))},
+		{Key: HeaderTime, Value: e.Time.UTC().AppendFormat(nil, time.RFC3339Nano)},
 		{Key: HeaderSchemaVersion, Value: []byte(strconv.Itoa(e.SchemaVersion))},
-		{Key: HeaderIngestTime, Value: []byte(e.IngestTime.UTC().Format(time.RFC3339Nano))},
-		{Key: HeaderContentType, Value: []byte(ContentTypeJSON)},
+		{Key: HeaderIngestTime, Value: e.IngestTime.UTC().AppendFormat(nil, time.RFC3339Nano)},
+		{Key: HeaderContentType, Value: contentTypeJSON},
 	}
 }
+
+// Shared values of constant headers; a record's headers are never modified.
+var specVersion, contentTypeJSON = []byte(SpecVersion), []byte(ContentTypeJSON)
 
 // ErrNoEnvelope reports a record without the required CloudEvents headers,
 // for example one written by a foreign producer.

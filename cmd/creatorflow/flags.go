@@ -94,10 +94,14 @@ func (f *postgresFlags) register(fs *flag.FlagSet) {
 		"PostgreSQL URL")
 }
 
-type opsFlags struct{ addr string }
+type opsFlags struct {
+	addr  string
+	pprof bool
+}
 
 func (f *opsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "metrics-addr", "127.0.0.1:9464", "address of /metrics, /healthz and /readyz")
+	fs.BoolVar(&f.pprof, "pprof", false, "also serve Go profiles under /debug/pprof/ on the metrics address")
 }
 
 // redact hides the password of a URL, in its user info or its query, for

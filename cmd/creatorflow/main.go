@@ -39,6 +39,7 @@ func commands() []command {
 		ingestCommand,
 		sinkCommand,
 		runCommand,
+		loadgenCommand,
 	}
 }
 

@@ -96,6 +96,9 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 
 	reg := ops.NewRegistry()
 	health := ops.NewHandler(reg, 2*time.Second)
+	if opsf.pprof {
+		health.EnableProfiling()
+	}
 	var started []role
 	for _, name := range roles {
 		var (

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/segmentio/ksuid"
 )
 
 // shopLimiter is a token bucket per shop: rate tokens a minute, at most burst
@@ -77,7 +79,7 @@ type dedupe struct {
 	max    int
 
 	mu      sync.Mutex
-	claims  map[string]*claim
+	claims  map[dedupeKey]*claim
 	expiry  []expiring // accepted keys in acceptance order
 	expired int        // expiry[:expired] are spent
 }
@@ -87,18 +89,24 @@ type claim struct {
 	ok   bool // valid once done is closed
 }
 
+// dedupeKey identifies an event: its id within its topic.
+type dedupeKey struct {
+	topic string
+	id    ksuid.KSUID
+}
+
 type expiring struct {
-	key string
+	key dedupeKey
 	at  time.Time
 }
 
 func newDedupe(window time.Duration, max int) *dedupe {
-	return &dedupe{window: window, max: max, claims: map[string]*claim{}}
+	return &dedupe{window: window, max: max, claims: map[dedupeKey]*claim{}}
 }
 
 // claim returns the claim on key and whether the caller owns it. The owner
 // must call finish; others wait on the claim's done channel.
-func (d *dedupe) claim(key string, now time.Time) (c *claim, owner bool) {
+func (d *dedupe) claim(key dedupeKey, now time.Time) (c *claim, owner bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.expire(now)
@@ -112,7 +120,7 @@ func (d *dedupe) claim(key string, now time.Time) (c *claim, owner bool) {
 
 // finish records the owner's outcome: an accepted key is remembered for the
 // window, a failed one is forgotten so the retry is produced.
-func (d *dedupe) finish(key string, c *claim, ok bool, now time.Time) {
+func (d *dedupe) finish(key dedupeKey, c *claim, ok bool, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c.ok = ok

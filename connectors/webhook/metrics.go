@@ -9,7 +9,6 @@ type Metrics struct {
 	rejections *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
 	produce    prometheus.Histogram
-	inFlight   prometheus.Gauge
 	dedupeHits prometheus.Counter
 }
 
@@ -30,20 +29,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		produce: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "creatorflow_ingest_produce_duration_seconds", Help: "Time for the broker to acknowledge a webhook.", Buckets: latency,
 		}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "creatorflow_ingest_in_flight_requests", Help: "Webhook requests being handled.",
-		}),
 		dedupeHits: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "creatorflow_ingest_dedupe_hits_total", Help: "Repeated deliveries answered 200 without producing them again.",
 		}),
 	}
-	reg.MustRegister(m.requests, m.rejections, m.duration, m.produce, m.inFlight, m.dedupeHits)
+	reg.MustRegister(m.requests, m.rejections, m.duration, m.produce, m.dedupeHits)
 	return m
 }
 
-// dedupeSize exposes the dedupe memory's size as a gauge.
-func (m *Metrics) dedupeSize(size func() int) {
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "creatorflow_ingest_dedupe_entries", Help: "Webhooks remembered for deduplication.",
-	}, func() float64 { return float64(size()) }))
+// gauges exposes the handler's state, read when scraped rather than
+// written on every request.
+func (m *Metrics) gauges(dedupeEntries func() int, inFlight func() int64) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "creatorflow_ingest_dedupe_entries", Help: "Webhooks remembered for deduplication.",
+		}, func() float64 { return float64(dedupeEntries()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "creatorflow_ingest_in_flight_requests", Help: "Webhook requests being handled.",
+		}, func() float64 { return float64(inFlight()) }),
+	)
 }

@@ -135,6 +135,8 @@ func TestStatuses(t *testing.T) {
 		{name: "carrier name in any case", path: "/webhooks/carriers/UPS", body: carrierBody("ups"), auth: signature(ups, carrierBody("ups")), wantCode: 200, wantKey: "1Z999", wantTopic: schemas.TopicCarrierWebhooks},
 		{name: "wrong method", method: http.MethodGet, wantCode: 405, wantReason: ReasonMethod},
 		{name: "unknown path", path: "/webhooks/shopify", body: body, auth: signature(current, body), wantCode: 404, wantReason: ReasonNotFound},
+		{name: "carrier path too deep", path: "/webhooks/carriers/ups/x", body: carrierBody("ups"), auth: signature(ups, carrierBody("ups")), wantCode: 404, wantReason: ReasonNotFound},
+		{name: "no carrier", path: "/webhooks/carriers/", body: carrierBody("ups"), auth: signature(ups, carrierBody("ups")), wantCode: 404, wantReason: ReasonNotFound},
 		{name: "unknown carrier", path: "/webhooks/carriers/dhl", body: carrierBody("dhl"), auth: signature(ups, carrierBody("dhl")), wantCode: 404, wantReason: ReasonNotFound},
 		{name: "not json", ctype: "text/plain", body: body, auth: signature(current, body), wantCode: 415, wantReason: ReasonContentType},
 		{name: "no content type", ctype: "-", body: body, auth: signature(current, body), wantCode: 415, wantReason: ReasonContentType},
@@ -172,8 +174,8 @@ func TestStatuses(t *testing.T) {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, request(method, path, ctype, tt.auth, tt.body))
 
-			if rec.Code != tt.wantCode || rec.Header().Get("Content-Type") != "application/json" {
-				t.Fatalf("answer %d %s (%s), want %d application/json", rec.Code, rec.Header().Get("Content-Type"), rec.Body, tt.wantCode)
+			if rec.Code != tt.wantCode || (rec.Code != 200 && rec.Header().Get("Content-Type") != "application/json") {
+				t.Fatalf("answer %d %s (%s), want %d, errors in JSON", rec.Code, rec.Header().Get("Content-Type"), rec.Body, tt.wantCode)
 			}
 			if tt.wantCode != 200 {
 				if !strings.Contains(rec.Body.String(), `"error":"`+tt.wantReason+`"`) || !strings.Contains(rec.Body.String(), `"reason":"`) {
@@ -209,7 +211,7 @@ func TestStatuses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !env.Time.Equal(clock) || !strings.Contains(rec.Body.String(), `"event_id":"`+env.ID.String()+`"`) {
+			if !env.Time.Equal(clock) || rec.Header().Get(HeaderEventID) != env.ID.String() || rec.Header().Get(HeaderDuplicate) != "" {
 				t.Fatalf("envelope %+v, answer %s", env, rec.Body)
 			}
 			if tt.wantTopic == schemas.TopicTikTokWebhooks && (env.Source != "tiktok-shop/shop-9" || env.ID != schemas.EventID(clock, "shop-9", "n-1")) {
@@ -271,11 +273,11 @@ func TestDuplicateDeliveries(t *testing.T) {
 	t.Run("repeat within the window is answered without producing", func(t *testing.T) {
 		p := &recorder{}
 		h, m := newHandler(t, p, nil)
-		for i, want := range []string{`"status":"accepted"`, `"status":"duplicate"`} {
+		for i, want := range []string{"", "true"} {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body))
-			if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
-				t.Fatalf("delivery %d: %d %s", i+1, rec.Code, rec.Body)
+			if rec.Code != 200 || rec.Header().Get(HeaderDuplicate) != want || rec.Header().Get(HeaderEventID) == "" {
+				t.Fatalf("delivery %d: %d %v", i+1, rec.Code, rec.Header())
 			}
 		}
 		if n := len(p.records()); n != 1 || testutil.ToFloat64(m.dedupeHits) != 1 {
@@ -346,7 +348,8 @@ func TestDuplicateDeliveries(t *testing.T) {
 
 func TestDedupeForgets(t *testing.T) {
 	d := newDedupe(time.Minute, 2)
-	accept := func(key string, at time.Time) bool {
+	accept := func(name string, at time.Time) bool {
+		key := dedupeKey{topic: name}
 		c, owner := d.claim(key, at)
 		if owner {
 			d.finish(key, c, true, at)
@@ -368,7 +371,7 @@ func TestDedupeForgets(t *testing.T) {
 
 func TestLoadShedding(t *testing.T) {
 	p := &recorder{release: make(chan struct{})}
-	h, m := newHandler(t, p, func(c *Config) { c.MaxInFlight, c.ProduceTimeout, c.DedupeWindow = 2, 5*time.Second, 0 })
+	h, _ := newHandler(t, p, func(c *Config) { c.MaxInFlight, c.ProduceTimeout, c.DedupeWindow = 2, 5*time.Second, 0 })
 	done := make(chan int, 2)
 	for range 2 {
 		go func() {
@@ -391,8 +394,8 @@ func TestLoadShedding(t *testing.T) {
 			t.Fatalf("in-flight request answered %d", code)
 		}
 	}
-	if testutil.ToFloat64(m.inFlight) != 0 {
-		t.Fatalf("in-flight gauge %v after all answered", testutil.ToFloat64(m.inFlight))
+	if n := h.inFlight.Load(); n != 0 {
+		t.Fatalf("%d requests in flight after all answered", n)
 	}
 }
 
@@ -430,7 +433,7 @@ func FuzzSignature(f *testing.F) {
 	f.Add("", []byte{})
 	f.Fuzz(func(t *testing.T, auth string, body []byte) {
 		want := strings.EqualFold(auth, signature(current, string(body)))
-		if got := signed(auth, body, []App{current}); got != want {
+		if got := signed(auth, body, []*signer{newSigner(current)}); got != want {
 			t.Fatalf("signed(%q, %q) = %v, want %v", auth, body, got, want)
 		}
 	})

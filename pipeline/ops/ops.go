@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sort"
 	"sync"
 	"time"
@@ -50,6 +51,14 @@ func NewHandler(reg *prometheus.Registry, checkTimeout time.Duration) *Handler {
 	})
 	h.mux.HandleFunc("GET /readyz", h.ready)
 	return h
+}
+
+// EnableProfiling serves Go's profiles under /debug/pprof/ for diagnosing a
+// live process; off by default because profiles reveal internals.
+func (h *Handler) EnableProfiling() {
+	h.mux.HandleFunc("/debug/pprof/", pprof.Index)
+	h.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	h.mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }
 
 // AddCheck registers a readiness check under a name shown in /readyz.
