@@ -418,10 +418,10 @@ func TestParseObjectMalformed(t *testing.T) {
 		}
 		for i := range len(body) {
 			if obj, err := parseObject([]byte(body[:i]), "data"); err == nil {
-				t.Errorf("prefix %q accepted as %v", body[:i], obj.members)
+				t.Errorf("prefix %q accepted as %v", body[:i], obj.names)
 			}
 			if obj, err := parseObject([]byte(body[i+1:]), ""); err == nil {
-				t.Errorf("suffix %q accepted as %v", body[i+1:], obj.members)
+				t.Errorf("suffix %q accepted as %v", body[i+1:], obj.names)
 			}
 		}
 	}

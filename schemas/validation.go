@@ -57,11 +57,53 @@ func fieldPath(parent, name string) string {
 	return parent + "." + name
 }
 
-// jsonObject is one JSON object, member name to raw value, with the path of
-// the object itself for error messages.
+// jsonObject is one JSON object, member names and raw values in order, with
+// the path of the object itself for error messages. Webhook objects have a
+// handful of members, so names are found by a scan, without allocating;
+// an index is built only for objects with many members, which keeps the
+// duplicate check of a hostile body from growing quadratically.
 type jsonObject struct {
-	path    string
-	members map[string]json.RawMessage
+	path  string
+	names [][]byte // unquoted member names
+	vals  []json.RawMessage
+	index map[string]int // only beyond indexFrom members
+}
+
+const indexFrom = 16
+
+// lookup returns the value of member name.
+func (o *jsonObject) lookup(name string) (json.RawMessage, bool) {
+	if o.index != nil {
+		i, ok := o.index[name]
+		if !ok {
+			return nil, false
+		}
+		return o.vals[i], true
+	}
+	for i, n := range o.names {
+		if string(n) == name {
+			return o.vals[i], true
+		}
+	}
+	return nil, false
+}
+
+// add appends a member; false if the name is already there.
+func (o *jsonObject) add(name []byte, val json.RawMessage) bool {
+	if _, dup := o.lookup(string(name)); dup {
+		return false
+	}
+	o.names = append(o.names, name)
+	o.vals = append(o.vals, val)
+	if o.index != nil {
+		o.index[string(name)] = len(o.vals) - 1
+	} else if len(o.names) > indexFrom {
+		o.index = make(map[string]int, 2*len(o.names))
+		for i, n := range o.names {
+			o.index[string(n)] = i
+		}
+	}
+	return true
 }
 
 // parseBody checks that body is exactly one well-formed JSON object in UTF-8
@@ -103,7 +145,7 @@ func parseObject(data []byte, path string) (jsonObject, error) {
 		}
 		return jsonObject{}, validationErrorf(path, "must be a JSON object")
 	}
-	obj := jsonObject{path: path, members: make(map[string]json.RawMessage, 8)}
+	obj := jsonObject{path: path, names: make([][]byte, 0, 8), vals: make([]json.RawMessage, 0, 8)}
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		i++
@@ -116,7 +158,7 @@ func parseObject(data []byte, path string) (jsonObject, error) {
 			if end < 0 {
 				return malformed()
 			}
-			key, ok := unquote(data[i:end])
+			key, ok := unquoteBytes(data[i:end])
 			if !ok {
 				return malformed()
 			}
@@ -129,10 +171,9 @@ func parseObject(data []byte, path string) (jsonObject, error) {
 			if end < 0 {
 				return malformed()
 			}
-			if _, dup := obj.members[key]; dup {
-				return jsonObject{}, validationErrorf(fieldPath(path, displayName(key)), "appears more than once")
+			if !obj.add(key, data[i:end:end]) {
+				return jsonObject{}, validationErrorf(fieldPath(path, displayName(string(key))), "appears more than once")
 			}
-			obj.members[key] = data[i:end:end]
 			i = skipSpace(data, end)
 			if i < len(data) && data[i] == ',' {
 				i = skipSpace(data, i+1)
@@ -236,6 +277,19 @@ func skipValue(data []byte, i int) int {
 	}
 }
 
+// unquoteBytes decodes a JSON string literal, sharing lit's memory when it
+// has no escapes.
+func unquoteBytes(lit []byte) ([]byte, bool) {
+	if len(lit) < 2 {
+		return nil, false
+	}
+	if bytes.IndexByte(lit, '\\') < 0 {
+		return lit[1 : len(lit)-1], true
+	}
+	s, ok := unquote(lit)
+	return []byte(s), ok
+}
+
 // unquote decodes a JSON string literal.
 func unquote(lit []byte) (string, bool) {
 	if len(lit) < 2 {
@@ -275,7 +329,7 @@ func jsonKind(raw json.RawMessage) string {
 // raw returns the raw value of member name; a missing required member is an
 // error.
 func (o jsonObject) raw(name string, required bool) (json.RawMessage, bool, error) {
-	v, ok := o.members[name]
+	v, ok := o.lookup(name)
 	if !ok {
 		if required {
 			return nil, false, validationErrorf(fieldPath(o.path, name), "is required")
@@ -291,13 +345,12 @@ func (o jsonObject) str(name string, required bool) (string, error) {
 	if !ok {
 		return "", err
 	}
-	field := fieldPath(o.path, name)
 	if k := jsonKind(v); k != "string" {
-		return "", validationErrorf(field, "must be a string, not %s", k)
+		return "", validationErrorf(fieldPath(o.path, name), "must be a string, not %s", k)
 	}
 	s, ok := unquote(v)
 	if !ok {
-		return "", validationErrorf(field, "must be a string")
+		return "", validationErrorf(fieldPath(o.path, name), "must be a string")
 	}
 	return s, nil
 }
@@ -352,16 +405,15 @@ func (o jsonObject) integer(name string, required bool, lo, hi int64) (int64, er
 	if !ok {
 		return 0, err
 	}
-	field := fieldPath(o.path, name)
 	if k := jsonKind(v); k != "number" {
-		return 0, validationErrorf(field, "must be an integer, not %s", k)
+		return 0, validationErrorf(fieldPath(o.path, name), "must be an integer, not %s", k)
 	}
 	n, isInt, inRange := jsonInteger(string(v))
 	if !isInt {
-		return 0, validationErrorf(field, "must be an integer")
+		return 0, validationErrorf(fieldPath(o.path, name), "must be an integer")
 	}
 	if !inRange || n < lo || n > hi {
-		return 0, validationErrorf(field, "must be between %d and %d", lo, hi)
+		return 0, validationErrorf(fieldPath(o.path, name), "must be between %d and %d", lo, hi)
 	}
 	return n, nil
 }
