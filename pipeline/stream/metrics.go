@@ -1,0 +1,34 @@
+package stream
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	in, out, dlq, late, aborts, timerErrors prometheus.Counter
+	commit, restore                         prometheus.Observer
+}
+
+func newMetrics(reg prometheus.Registerer, app string) *metrics {
+	labels := prometheus.Labels{"application": app}
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: "creatorflow_stream_" + name, Help: help, ConstLabels: labels})
+	}
+	histogram := func(name, help string) prometheus.Histogram {
+		return prometheus.NewHistogram(prometheus.HistogramOpts{Name: "creatorflow_stream_" + name, Help: help, ConstLabels: labels,
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)})
+	}
+	m := &metrics{
+		in:          counter("records_in_total", "Input records processed."),
+		out:         counter("records_out_total", "Records emitted to output topics."),
+		dlq:         counter("dlq_records_total", "Records sent to the DLQ (failed, undecodable or late)."),
+		late:        counter("late_records_total", "Records that arrived after all their windows closed."),
+		aborts:      counter("transaction_aborts_total", "Transactions aborted (rebalances, failures)."),
+		timerErrors: counter("timer_errors_total", "Timers whose handler failed."),
+	}
+	commit := histogram("transaction_duration_seconds", "Time from the start of a transaction to its commit.")
+	restore := histogram("restore_duration_seconds", "Time to restore one partition's stores from their changelogs.")
+	m.commit, m.restore = commit, restore
+	if reg != nil {
+		reg.MustRegister(m.in, m.out, m.dlq, m.late, m.aborts, m.timerErrors, commit, restore)
+	}
+	return m
+}

@@ -1,0 +1,452 @@
+package stream
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Config says where and how a topology runs.
+type Config struct {
+	// Client are the options of every Kafka client (brokers, security).
+	Client []kgo.Opt
+	// Instance distinguishes the instances of one application; it names
+	// the instance's transactional id, so it must be unique and stable
+	// across restarts of that instance.
+	Instance string
+	// DLQ is the topic of records that could not be processed.
+	DLQ string
+	// MaxPollRecords bounds the records of one transaction.
+	MaxPollRecords int
+	// Registerer receives the runtime's metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// Logger receives the runtime's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Run executes the topology until ctx is done or a fatal error occurs.
+// It creates missing changelog topics, checks that the inputs are
+// co-partitioned, joins the consumer group and processes exactly once.
+func Run(ctx context.Context, topo Topology, cfg Config) error {
+	if err := topo.validate(); err != nil {
+		return fmt.Errorf("stream: %w", err)
+	}
+	if cfg.Instance == "" || cfg.DLQ == "" {
+		return errors.New("stream: an instance name and a DLQ topic are required")
+	}
+	if cfg.MaxPollRecords <= 0 {
+		cfg.MaxPollRecords = 10_000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &runner{topo: topo, cfg: cfg, log: cfg.Logger, outputs: map[string]bool{cfg.DLQ: true},
+		states: map[int32]*partitionState{}, metrics: newMetrics(cfg.Registerer, topo.Application)}
+	for _, o := range topo.Outputs {
+		r.outputs[o] = true
+	}
+	partitions, err := r.prepareTopics(ctx)
+	if err != nil {
+		return err
+	}
+	r.partitions = partitions
+
+	sess, err := kgo.NewGroupTransactSession(append(append([]kgo.Opt(nil), cfg.Client...),
+		kgo.ConsumerGroup(topo.Application),
+		kgo.ConsumeTopics(topo.Inputs...),
+		kgo.TransactionalID(topo.Application+"-"+cfg.Instance),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.RecordPartitioner(changelogPartitioner{changelogs: r.changelogTopics()}),
+		kgo.OnPartitionsAssigned(r.assigned),
+		kgo.OnPartitionsRevoked(r.revoked),
+		kgo.OnPartitionsLost(r.revoked),
+	)...)
+	if err != nil {
+		return fmt.Errorf("stream: %w", err)
+	}
+	defer sess.Close()
+	for ctx.Err() == nil {
+		fetches := sess.PollRecords(ctx, cfg.MaxPollRecords)
+		if ctx.Err() != nil {
+			break
+		}
+		if err := fetches.Err0(); err != nil && !errors.Is(err, context.Canceled) {
+			var fatal bool
+			fetches.EachError(func(_ string, _ int32, err error) { fatal = fatal || isFatal(err) })
+			if fatal {
+				return fmt.Errorf("stream: fetch: %w", err)
+			}
+			r.log.Warn("fetch error", "err", err)
+		}
+		if fetches.NumRecords() == 0 {
+			continue
+		}
+		if err := r.transaction(ctx, sess, fetches); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isFatal(err error) bool {
+	var de *kgo.ErrDataLoss
+	return errors.As(err, &de)
+}
+
+type runner struct {
+	topo       Topology
+	cfg        Config
+	log        *slog.Logger
+	outputs    map[string]bool
+	partitions int32
+	metrics    *metrics
+
+	mu     sync.Mutex
+	states map[int32]*partitionState
+}
+
+// transaction processes one poll in one transaction.
+func (r *runner) transaction(ctx context.Context, sess *kgo.GroupTransactSession, fetches kgo.Fetches) error {
+	start := time.Now()
+	if err := sess.Begin(); err != nil {
+		return fmt.Errorf("stream: begin transaction: %w", err)
+	}
+	var (
+		produceMu  sync.Mutex
+		produceErr error
+	)
+	produce := func(rec *kgo.Record) {
+		sess.Produce(ctx, rec, func(_ *kgo.Record, err error) {
+			if err != nil {
+				produceMu.Lock()
+				produceErr = errors.Join(produceErr, err)
+				produceMu.Unlock()
+			}
+		})
+	}
+	touched := map[int32]*partitionState{}
+	missing := false
+	fetches.EachRecord(func(rec *kgo.Record) {
+		ps := r.state(rec.Partition)
+		if ps == nil {
+			missing = true // revoked meanwhile: this transaction will abort
+			return
+		}
+		touched[rec.Partition] = ps
+		r.metrics.in.Inc()
+		for _, out := range r.process(ps, rec) {
+			produce(out)
+		}
+	})
+	// Store writes go to the changelogs, in the same transaction.
+	for p, ps := range touched {
+		for _, store := range ps.dirty {
+			for key, v := range ps.pending[store] {
+				produce(&kgo.Record{Topic: r.topo.ChangelogTopic(store), Partition: p, Key: []byte(key), Value: *v})
+			}
+		}
+	}
+	try := kgo.TryCommit
+	if missing {
+		try = kgo.TryAbort
+	}
+	committed, err := sess.End(ctx, try)
+	produceMu.Lock()
+	if produceErr != nil && committed {
+		// End saw the failed records and would not commit; this is a
+		// safety net, not an expected path.
+		err = errors.Join(err, produceErr)
+	}
+	produceMu.Unlock()
+	for _, ps := range touched {
+		if committed {
+			ps.commit()
+		} else {
+			ps.abort()
+		}
+	}
+	if err != nil {
+		r.metrics.aborts.Inc()
+		return fmt.Errorf("stream: end transaction: %w", err)
+	}
+	if !committed {
+		r.metrics.aborts.Inc()
+		r.log.Info("transaction aborted (rebalance); state rolled back with the offsets")
+		return nil
+	}
+	r.metrics.commit.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// process runs one record (and the timers it makes due) against its
+// partition's state and returns what to produce.
+func (r *runner) process(ps *partitionState, rec *kgo.Record) []*kgo.Record {
+	at, err := eventTime(rec)
+	if err != nil {
+		return []*kgo.Record{r.deadLetter(rec, err)}
+	}
+	c := &Context{r: r, ps: ps, partition: rec.Partition, eventTime: at}
+	if ns := at.UnixNano(); ns > ps.stream {
+		ps.stream = ns
+		ps.put(metaStore, streamKey, u64(ns))
+	}
+	if w := r.topo.Windows; w != nil {
+		for _, win := range w.For(at) {
+			if w.Open(win, c.StreamTime()) {
+				c.windows = append(c.windows, win)
+			}
+		}
+		if len(c.windows) == 0 {
+			r.metrics.late.Inc()
+			return append([]*kgo.Record{r.deadLetter(rec, fmt.Errorf("late record: event time %s, stream time %s, grace %s",
+				at.Format(time.RFC3339Nano), c.StreamTime().Format(time.RFC3339Nano), w.Grace))}, r.fireTimers(ps, rec.Partition)...)
+		}
+	}
+	var out []*kgo.Record
+	if err := r.topo.Process(c, rec); err != nil {
+		out = append(out, r.deadLetter(rec, err))
+	} else {
+		out = append(out, r.apply(ps, c)...)
+	}
+	return append(out, r.fireTimers(ps, rec.Partition)...)
+}
+
+// apply moves a successful callback's writes into the transaction.
+func (r *runner) apply(ps *partitionState, c *Context) []*kgo.Record {
+	for _, w := range c.writes {
+		ps.put(w.store, w.key, w.value)
+		if w.store == timersStore && w.value != nil {
+			heap.Push(ps.timers, timerEntry{id: w.key, at: int64(be64(w.value))})
+		}
+	}
+	r.metrics.out.Add(float64(len(c.emitted)))
+	return c.emitted
+}
+
+// fireTimers runs the timers that stream time has reached, in time order.
+func (r *runner) fireTimers(ps *partitionState, partition int32) []*kgo.Record {
+	var out []*kgo.Record
+	for ps.timers.Len() > 0 && (*ps.timers)[0].at <= ps.stream {
+		e := heap.Pop(ps.timers).(timerEntry)
+		v, ok := ps.get(timersStore, e.id)
+		if !ok || int64(be64(v)) != e.at {
+			continue // cancelled or moved since it was queued
+		}
+		ps.put(timersStore, e.id, nil)
+		if r.topo.OnTimer == nil {
+			continue
+		}
+		at := time.Unix(0, e.at).UTC()
+		c := &Context{r: r, ps: ps, partition: partition, eventTime: at}
+		if err := r.topo.OnTimer(c, Timer{ID: e.id, At: at}); err != nil {
+			r.log.Error("timer failed; its writes and emits are dropped", "timer", e.id, "err", err)
+			r.metrics.timerErrors.Inc()
+			continue
+		}
+		out = append(out, r.apply(ps, c)...)
+	}
+	return out
+}
+
+// deadLetter wraps a record for the DLQ with why and where from.
+func (r *runner) deadLetter(rec *kgo.Record, cause error) *kgo.Record {
+	r.metrics.dlq.Inc()
+	headers := append(append([]kgo.RecordHeader(nil), rec.Headers...),
+		kgo.RecordHeader{Key: "dlq_error", Value: []byte(cause.Error())},
+		kgo.RecordHeader{Key: "dlq_topic", Value: []byte(rec.Topic)},
+		kgo.RecordHeader{Key: "dlq_partition", Value: []byte(strconv.Itoa(int(rec.Partition)))},
+		kgo.RecordHeader{Key: "dlq_offset", Value: []byte(strconv.FormatInt(rec.Offset, 10))},
+		kgo.RecordHeader{Key: "dlq_consumer", Value: []byte(r.topo.Application)},
+	)
+	return &kgo.Record{Topic: r.cfg.DLQ, Key: rec.Key, Value: rec.Value, Headers: headers, Timestamp: rec.Timestamp}
+}
+
+func (r *runner) state(p int32) *partitionState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.states[p]
+}
+
+// assigned restores the stores of newly assigned partitions from their
+// changelogs before any of their records is processed.
+func (r *runner) assigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
+	want := map[int32]bool{}
+	for _, ps := range assigned {
+		for _, p := range ps {
+			want[p] = true
+		}
+	}
+	for p := range want {
+		if r.state(p) != nil {
+			continue
+		}
+		start := time.Now()
+		ps, n, err := r.restore(ctx, p)
+		if err != nil {
+			// The partition stays without state; its records abort
+			// their transactions until a rebalance retries the restore.
+			r.log.Error("restore failed", "partition", p, "err", err)
+			continue
+		}
+		r.mu.Lock()
+		r.states[p] = ps
+		r.mu.Unlock()
+		r.metrics.restore.Observe(time.Since(start).Seconds())
+		r.log.Info("partition restored", "partition", p, "records", n, "took", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// revoked forgets the state of partitions this instance no longer owns; the
+// open transaction, if any, is aborted by the session.
+func (r *runner) revoked(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ps := range revoked {
+		for _, p := range ps {
+			delete(r.states, p)
+		}
+	}
+}
+
+// restore reads every changelog partition p from the start to its end.
+func (r *runner) restore(ctx context.Context, p int32) (*partitionState, int, error) {
+	ps := newPartitionState(r.topo.Stores)
+	offsets := map[string]map[int32]kgo.Offset{}
+	for _, store := range r.topo.allStores() {
+		offsets[r.topo.ChangelogTopic(store)] = map[int32]kgo.Offset{p: kgo.NewOffset().AtStart()}
+	}
+	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), r.cfg.Client...),
+		kgo.ConsumePartitions(offsets), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Transaction markers take offsets too, often the last one: seeing
+		// them is how the restore knows it reached the end.
+		kgo.KeepControlRecords())...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, keys(offsets)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	remaining := map[string]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Partition == p && o.Offset > 0 {
+			remaining[o.Topic] = o.Offset
+		}
+	})
+	byTopic := map[string]string{}
+	for _, store := range r.topo.allStores() {
+		byTopic[r.topo.ChangelogTopic(store)] = store
+	}
+	n := 0
+	for len(remaining) > 0 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return nil, n, ctx.Err()
+		}
+		if err := fs.Err0(); err != nil {
+			return nil, n, err
+		}
+		fs.EachRecord(func(rec *kgo.Record) {
+			if end, ok := remaining[rec.Topic]; ok && rec.Offset >= end-1 {
+				delete(remaining, rec.Topic)
+			}
+			if rec.Attrs.IsControl() {
+				return
+			}
+			n++
+			data := ps.stores[byTopic[rec.Topic]].data
+			if rec.Value == nil {
+				delete(data, string(rec.Key))
+			} else {
+				data[string(rec.Key)] = rec.Value
+			}
+		})
+	}
+	ps.reload()
+	return ps, n, nil
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func be64(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 | uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+}
+
+func (r *runner) changelogTopics() map[string]bool {
+	out := map[string]bool{}
+	for _, s := range r.topo.allStores() {
+		out[r.topo.ChangelogTopic(s)] = true
+	}
+	return out
+}
+
+// prepareTopics checks that the inputs exist and are co-partitioned, and
+// creates missing changelog topics with as many partitions, compacted.
+func (r *runner) prepareTopics(ctx context.Context) (int32, error) {
+	cl, err := kgo.NewClient(r.cfg.Client...)
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	details, err := adm.ListTopics(ctx, r.topo.Inputs...)
+	if err != nil {
+		return 0, fmt.Errorf("stream: describe inputs: %w", err)
+	}
+	var partitions int32 = -1
+	for _, in := range r.topo.Inputs {
+		d, ok := details[in]
+		if !ok || d.Err != nil {
+			return 0, fmt.Errorf("stream: input topic %s does not exist", in)
+		}
+		n := int32(len(d.Partitions))
+		if partitions >= 0 && n != partitions {
+			return 0, fmt.Errorf("stream: inputs are not co-partitioned: %s has %d partitions, %s has %d", r.topo.Inputs[0], partitions, in, n)
+		}
+		partitions = n
+	}
+	changelogs := keys(r.changelogTopics())
+	existing, err := adm.ListTopics(ctx, changelogs...)
+	if err != nil {
+		return 0, fmt.Errorf("stream: describe changelogs: %w", err)
+	}
+	compact := "compact"
+	for _, topic := range changelogs {
+		if d, ok := existing[topic]; ok && d.Err == nil {
+			if n := int32(len(d.Partitions)); n != partitions {
+				return 0, fmt.Errorf("stream: changelog %s has %d partitions, the inputs %d", topic, n, partitions)
+			}
+			continue
+		}
+		resp, err := adm.CreateTopic(ctx, partitions, -1, map[string]*string{"cleanup.policy": &compact}, topic)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return 0, fmt.Errorf("stream: create changelog %s: %w", topic, err)
+		}
+	}
+	return partitions, nil
+}

@@ -1,0 +1,176 @@
+package stream
+
+import (
+	"container/heap"
+	"encoding/binary"
+	"sort"
+	"strings"
+	"time"
+)
+
+// StoreSpec declares a state store of a topology. Every store is a
+// key-value map per input partition, kept in memory and backed by a
+// compacted changelog topic <application>-<name>-changelog, written in the
+// same transaction as the outputs and offsets and read back on assignment.
+type StoreSpec struct {
+	Name string
+	// Retention, when set, makes the store windowed: entries are written
+	// with a window start (WindowStore) and dropped once stream time has
+	// passed their start by more than Retention.
+	Retention time.Duration
+}
+
+// partitionState is everything the runtime keeps for one input partition:
+// the committed stores, and the writes of the open transaction on top.
+type partitionState struct {
+	stores  map[string]*kv
+	timers  *timerQueue
+	stream  int64                         // stream time, Unix nanoseconds; the largest event time seen
+	pending map[string]map[string]*[]byte // store -> key -> value (nil: delete)
+	dirty   []string                      // stores with pending writes, in first-write order
+}
+
+// kv is one store's committed contents for one partition.
+type kv struct {
+	data map[string][]byte
+}
+
+func newPartitionState(specs []StoreSpec) *partitionState {
+	ps := &partitionState{stores: map[string]*kv{}, timers: &timerQueue{}}
+	for _, s := range specs {
+		ps.stores[s.Name] = &kv{data: map[string][]byte{}}
+	}
+	ps.stores[timersStore] = &kv{data: map[string][]byte{}}
+	ps.stores[metaStore] = &kv{data: map[string][]byte{}}
+	return ps
+}
+
+// Internal stores: timers and the stream time, changelogged like the others
+// so a restored partition resumes with the same clock and timers.
+const (
+	timersStore = "__timers"
+	metaStore   = "__meta"
+	streamKey   = "stream-time"
+)
+
+func (ps *partitionState) get(store, key string) ([]byte, bool) {
+	if w, ok := ps.pending[store][key]; ok {
+		if *w == nil {
+			return nil, false
+		}
+		return *w, true
+	}
+	v, ok := ps.stores[store].data[key]
+	return v, ok
+}
+
+// put records a write of the open transaction; value nil deletes.
+func (ps *partitionState) put(store, key string, value []byte) {
+	if ps.pending == nil {
+		ps.pending = map[string]map[string]*[]byte{}
+	}
+	m := ps.pending[store]
+	if m == nil {
+		m = map[string]*[]byte{}
+		ps.pending[store] = m
+		ps.dirty = append(ps.dirty, store)
+	}
+	v := value
+	m[key] = &v
+}
+
+// commit applies the open transaction's writes.
+func (ps *partitionState) commit() {
+	for store, writes := range ps.pending {
+		data := ps.stores[store].data
+		for k, v := range writes {
+			if *v == nil {
+				delete(data, k)
+			} else {
+				data[k] = *v
+			}
+		}
+	}
+	ps.pending, ps.dirty = nil, nil
+}
+
+// abort drops the open transaction's writes, and rebuilds what was derived
+// from them: the stream time and the timer queue.
+func (ps *partitionState) abort() {
+	if ps.pending == nil {
+		return
+	}
+	ps.pending, ps.dirty = nil, nil
+	ps.reload()
+}
+
+// reload derives the stream time and the timer queue from the committed
+// stores, after a restore or an abort.
+func (ps *partitionState) reload() {
+	ps.stream = 0
+	if v, ok := ps.stores[metaStore].data[streamKey]; ok && len(v) == 8 {
+		ps.stream = int64(binary.BigEndian.Uint64(v))
+	}
+	ps.timers = &timerQueue{}
+	for k, v := range ps.stores[timersStore].data {
+		if len(v) == 8 {
+			heap.Push(ps.timers, timerEntry{id: k, at: int64(binary.BigEndian.Uint64(v))})
+		}
+	}
+}
+
+// keys returns the sorted keys of a store with a prefix, pending writes
+// included: iteration order is part of what makes a replay identical.
+func (ps *partitionState) keys(store, prefix string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for k := range ps.stores[store].data {
+		if strings.HasPrefix(k, prefix) {
+			seen[k] = true
+		}
+	}
+	for k, v := range ps.pending[store] {
+		if strings.HasPrefix(k, prefix) {
+			seen[k] = *v != nil
+		}
+	}
+	for k, live := range seen {
+		if live {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func u64(n int64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, uint64(n))
+	return b
+}
+
+// timerQueue orders timers by due time, then id, so timers due at the same
+// moment fire in the same order on every replay. Entries are removed
+// lazily: a popped entry counts only if the timers store still holds it.
+type timerQueue []timerEntry
+
+type timerEntry struct {
+	id string
+	at int64
+}
+
+func (q timerQueue) Len() int { return len(q) }
+func (q timerQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].id < q[j].id
+}
+func (q timerQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *timerQueue) Push(x any)   { *q = append(*q, x.(timerEntry)) }
+func (q *timerQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}

@@ -1,0 +1,277 @@
+// Package stream is CreatorFlow's stream-processing runtime. A Topology names
+// its input topics, its state stores and its output topics, and a function
+// called for each input record with a Context that reads and writes the
+// stores, emits records and schedules timers. Run executes it exactly once:
+// for every poll, the consumed offsets, the emitted records and the
+// changelogs of the store writes are committed in one Kafka transaction
+// (franz-go GroupTransactSession, read_committed). State writes are held per
+// transaction and applied only when it commits; an abort (an error, a
+// rebalance) rolls the state back with the offsets.
+//
+// Time is event time: each record's time is its ce_time header (else its
+// Kafka timestamp), each partition keeps a stream time (the largest event
+// time seen), windows close when stream time passes their end plus grace,
+// and timers fire when stream time passes them, so a replay of the same
+// input gives the same output.
+//
+// The package knows no business rule; the vocabulary is Kafka Streams'.
+package stream
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Topology is one stream-processing application.
+type Topology struct {
+	// Application names the application: its consumer group, the prefix of
+	// its transactional ids and of its changelog topics. Two deployments
+	// of one topology with different names share nothing.
+	Application string
+	// Inputs are the consumed topics; they must have the same number of
+	// partitions (co-partitioned), since one store partition serves the
+	// same partition of every input.
+	Inputs []string
+	// Outputs are the topics Emit may write to.
+	Outputs []string
+	// Stores are the state stores.
+	Stores []StoreSpec
+	// Windows, when set, makes the runtime drop late records: those whose
+	// windows are all closed at the partition's stream time go to the DLQ.
+	Windows *Windows
+	// Process handles one input record. An error sends the record to the
+	// DLQ with the error and discards the record's writes and emits; the
+	// partition goes on with the next record.
+	Process func(c *Context, r *kgo.Record) error
+	// OnTimer handles a stream-time timer that came due.
+	OnTimer func(c *Context, t Timer) error
+}
+
+// Timer is a due timer.
+type Timer struct {
+	ID string
+	At time.Time
+}
+
+func (t *Topology) validate() error {
+	var errs []error
+	if t.Application == "" {
+		errs = append(errs, errors.New("no application name"))
+	}
+	if len(t.Inputs) == 0 {
+		errs = append(errs, errors.New("no input topics"))
+	}
+	if t.Process == nil {
+		errs = append(errs, errors.New("no Process function"))
+	}
+	seen := map[string]bool{}
+	for _, s := range t.Stores {
+		if s.Name == "" || s.Name[0] == '_' || seen[s.Name] {
+			errs = append(errs, fmt.Errorf("store %q: names are unique and do not start with _", s.Name))
+		}
+		seen[s.Name] = true
+	}
+	if t.Windows != nil {
+		if err := t.Windows.validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ChangelogTopic is the compacted topic that backs a store.
+func (t *Topology) ChangelogTopic(store string) string {
+	return t.Application + "-" + store + "-changelog"
+}
+
+func (t *Topology) allStores() []string {
+	names := []string{timersStore, metaStore}
+	for _, s := range t.Stores {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+// Context is what Process and OnTimer see of one record or timer: its
+// partition's stores, clock and timers, and where to emit. Writes and emits
+// are part of the current transaction.
+type Context struct {
+	r         *runner
+	ps        *partitionState
+	partition int32
+	eventTime time.Time
+	windows   []Window
+	emitted   []*kgo.Record
+	writes    []write
+}
+
+type write struct {
+	store, key string
+	value      []byte
+}
+
+// Partition is the input partition being processed.
+func (c *Context) Partition() int32 { return c.partition }
+
+// EventTime is the time of the record being processed, or of the timer.
+func (c *Context) EventTime() time.Time { return c.eventTime }
+
+// StreamTime is the partition's stream time: the largest event time seen.
+func (c *Context) StreamTime() time.Time { return time.Unix(0, c.ps.stream).UTC() }
+
+// Windows are the windows of the topology that the record falls in and that
+// are still open.
+func (c *Context) Windows() []Window { return c.windows }
+
+// Get reads a key of a store, seeing this record's own writes.
+func (c *Context) Get(store, key string) ([]byte, bool) {
+	c.mustStore(store)
+	for i := len(c.writes) - 1; i >= 0; i-- {
+		if w := c.writes[i]; w.store == store && w.key == key {
+			return w.value, w.value != nil
+		}
+	}
+	return c.ps.get(store, key)
+}
+
+// Put writes a key of a store.
+func (c *Context) Put(store, key string, value []byte) {
+	c.mustStore(store)
+	if value == nil {
+		value = []byte{}
+	}
+	c.writes = append(c.writes, write{store, key, value})
+}
+
+// Delete removes a key of a store.
+func (c *Context) Delete(store, key string) {
+	c.mustStore(store)
+	c.writes = append(c.writes, write{store, key, nil})
+}
+
+// Keys lists the keys of a store that start with prefix, sorted.
+func (c *Context) Keys(store, prefix string) []string {
+	c.mustStore(store)
+	keys := c.ps.keys(store, prefix)
+	if len(c.writes) == 0 {
+		return keys
+	}
+	live := map[string]bool{}
+	for _, k := range keys {
+		live[k] = true
+	}
+	for _, w := range c.writes {
+		if w.store == store && len(w.key) >= len(prefix) && w.key[:len(prefix)] == prefix {
+			live[w.key] = w.value != nil
+		}
+	}
+	out := keys[:0]
+	for k, ok := range live {
+		if ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Emit sends a record to an output topic in the current transaction. Its
+// timestamp defaults to the event time, so downstream windows see the time
+// of what caused it.
+func (c *Context) Emit(r *kgo.Record) {
+	if !c.r.outputs[r.Topic] {
+		panic(fmt.Sprintf("stream: Emit to %q, which is not an output of %s", r.Topic, c.r.topo.Application))
+	}
+	if r.Timestamp.IsZero() {
+		r.Timestamp = c.eventTime
+	}
+	c.emitted = append(c.emitted, r)
+}
+
+// Schedule sets the timer id to fire once stream time reaches at; setting it
+// again moves it.
+func (c *Context) Schedule(id string, at time.Time) {
+	c.writes = append(c.writes, write{timersStore, id, u64(at.UnixNano())})
+}
+
+// CancelTimer removes the timer id.
+func (c *Context) CancelTimer(id string) {
+	c.writes = append(c.writes, write{timersStore, id, nil})
+}
+
+func (c *Context) mustStore(name string) {
+	if _, ok := c.ps.stores[name]; !ok || name[0] == '_' {
+		panic(fmt.Sprintf("stream: no store %q in %s", name, c.r.topo.Application))
+	}
+}
+
+// Codec turns store values into bytes and back.
+type Codec[V any] interface {
+	Encode(V) ([]byte, error)
+	Decode([]byte) (V, error)
+}
+
+// JSON is the default Codec.
+type JSON[V any] struct{}
+
+// Encode implements Codec.
+func (JSON[V]) Encode(v V) ([]byte, error) { return json.Marshal(v) }
+
+// Decode implements Codec.
+func (JSON[V]) Decode(b []byte) (V, error) {
+	var v V
+	err := json.Unmarshal(b, &v)
+	return v, err
+}
+
+// KV is typed access to a store.
+type KV[V any] struct {
+	Store string
+	Codec Codec[V]
+}
+
+// Get reads key; ok is false when it is absent.
+func (s KV[V]) Get(c *Context, key string) (v V, ok bool, err error) {
+	b, ok := c.Get(s.Store, key)
+	if !ok {
+		return v, false, nil
+	}
+	v, err = s.Codec.Decode(b)
+	if err != nil {
+		return v, false, fmt.Errorf("store %s key %q: %w", s.Store, key, err)
+	}
+	return v, true, nil
+}
+
+// Put writes key.
+func (s KV[V]) Put(c *Context, key string, v V) error {
+	b, err := s.Codec.Encode(v)
+	if err != nil {
+		return fmt.Errorf("store %s key %q: %w", s.Store, key, err)
+	}
+	c.Put(s.Store, key, b)
+	return nil
+}
+
+// Delete removes key.
+func (s KV[V]) Delete(c *Context, key string) { c.Delete(s.Store, key) }
+
+// eventTime is a record's event time: its ce_time header, else its Kafka
+// timestamp.
+func eventTime(r *kgo.Record) (time.Time, error) {
+	for _, h := range r.Headers {
+		if h.Key == "ce_time" {
+			t, err := time.Parse(time.RFC3339Nano, string(h.Value))
+			if err != nil {
+				return time.Time{}, fmt.Errorf("ce_time %q: %w", h.Value, err)
+			}
+			return t.UTC(), nil
+		}
+	}
+	return r.Timestamp.UTC(), nil
+}

@@ -1,0 +1,346 @@
+package stream_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/creatorflow/creatorflow/pipeline/stacktest"
+	"github.com/creatorflow/creatorflow/pipeline/stream"
+)
+
+// counting is a topology that counts records per key and emits each new
+// count: its exactly-once oracle is simple, every key's outputs are exactly
+// 1, 2, ..., n in order, whatever crashes happened.
+func counting(app, in, out string) stream.Topology {
+	counts := stream.KV[int]{Store: "counts", Codec: stream.JSON[int]{}}
+	return stream.Topology{
+		Application: app, Inputs: []string{in}, Outputs: []string{out},
+		Stores: []stream.StoreSpec{{Name: "counts"}},
+		Process: func(c *stream.Context, r *kgo.Record) error {
+			n, _, err := counts.Get(c, string(r.Key))
+			if err != nil {
+				return err
+			}
+			n++
+			if err := counts.Put(c, string(r.Key), n); err != nil {
+				return err
+			}
+			c.Emit(&kgo.Record{Topic: out, Key: r.Key, Value: []byte(strconv.Itoa(n))})
+			return nil
+		},
+	}
+}
+
+type fixture struct {
+	k        stacktest.Kafka
+	in, out  string
+	dlq      string
+	expected map[string]int
+}
+
+func newFixture(t *testing.T, records, keys int, partitions int32) *fixture {
+	t.Helper()
+	k := stacktest.Broker(t)
+	f := &fixture{k: k, in: k.Topic("in"), out: k.Topic("out"), dlq: k.Topic("dlq"), expected: map[string]int{}}
+	ctx := context.Background()
+	for _, topic := range []string{f.in, f.out, f.dlq} {
+		if _, err := k.Admin.CreateTopic(ctx, partitions, -1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	batch := make([]*kgo.Record, 0, records)
+	for i := range records {
+		key := fmt.Sprintf("k%05d", rng.IntN(keys))
+		f.expected[key]++
+		batch = append(batch, &kgo.Record{Topic: f.in, Key: []byte(key), Value: []byte(strconv.Itoa(i))})
+	}
+	if err := cl.ProduceSync(ctx, batch...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) config(instance string) stream.Config {
+	return stream.Config{Client: []kgo.Opt{kgo.SeedBrokers(f.k.Brokers...)}, Instance: instance, DLQ: f.dlq, MaxPollRecords: 500}
+}
+
+// done reports whether the application has committed every input record.
+func (f *fixture) done(ctx context.Context, t *testing.T, app string) bool {
+	committed, err := f.k.Admin.FetchOffsets(ctx, app)
+	if err != nil {
+		return false
+	}
+	ends, err := f.k.Admin.ListEndOffsets(ctx, f.in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := true
+	ends.Each(func(o kadm.ListedOffset) {
+		c, ok := committed.Lookup(f.in, o.Partition)
+		if o.Offset > 0 && (!ok || c.At < o.Offset) {
+			all = false
+		}
+	})
+	return all
+}
+
+// outputs reads the committed output: key -> values in order.
+func (f *fixture) outputs(ctx context.Context, t *testing.T, topic string) map[string][]string {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(f.k.Brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := f.k.Admin.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	ends.Each(func(o kadm.ListedOffset) { want += o.Offset })
+	got := map[string][]string{}
+	var seen int64
+	// Markers take offsets; stop once a poll comes back empty after the
+	// records are in, or the offsets are all read.
+	for seen < want {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		fs := cl.PollFetches(pctx)
+		cancel()
+		if fs.NumRecords() == 0 {
+			break
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			seen = r.Offset // approximate; only used to stop early
+			got[string(r.Key)] = append(got[string(r.Key)], string(r.Value))
+		})
+		seen = 0
+		for _, vs := range got {
+			seen += int64(len(vs))
+		}
+	}
+	return got
+}
+
+func (f *fixture) checkCounts(ctx context.Context, t *testing.T) {
+	t.Helper()
+	got := f.outputs(ctx, t, f.out)
+	if len(got) != len(f.expected) {
+		t.Fatalf("outputs for %d keys, want %d", len(got), len(f.expected))
+	}
+	for key, n := range f.expected {
+		vs := got[key]
+		if len(vs) != n {
+			t.Fatalf("key %s: %d outputs, want %d (%v)", key, len(vs), n, vs)
+		}
+		for i, v := range vs {
+			if v != strconv.Itoa(i+1) {
+				t.Fatalf("key %s: outputs %v, want 1..%d exactly once", key, vs, n)
+			}
+		}
+	}
+}
+
+// TestExactlyOnceAcrossCrashes stops the processor at random moments many
+// times, without letting it commit what it was doing, and restarts it: the
+// committed output equals the exactly-once oracle.
+func TestExactlyOnceAcrossCrashes(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	f := newFixture(t, 100000, 5000, 4)
+	app := f.k.Prefix + "count"
+	topo := counting(app, f.in, f.out)
+	rng := rand.New(rand.NewPCG(3, 4))
+	crashes := 0
+	for !f.done(ctx, t, app) {
+		if ctx.Err() != nil {
+			t.Fatal("did not finish")
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		errc := make(chan error, 1)
+		go func() { errc <- stream.Run(runCtx, topo, f.config("i1")) }()
+		select {
+		case <-time.After(time.Duration(300+rng.IntN(700)) * time.Millisecond):
+			crashes++
+		case err := <-errc:
+			stop()
+			t.Fatalf("run ended by itself: %v", err)
+		}
+		stop()
+		<-errc // an error from the interrupted transaction is expected
+	}
+	if crashes < 3 {
+		t.Fatalf("only %d crashes happened; the test proves nothing", crashes)
+	}
+	t.Logf("finished after %d crashes", crashes)
+	f.checkCounts(ctx, t)
+}
+
+// TestRebalance runs two instances; one stops mid-stream, the other takes
+// its partitions over, restores their state and finishes exactly once.
+func TestRebalance(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	f := newFixture(t, 20000, 500, 4)
+	app := f.k.Prefix + "count"
+	topo := counting(app, f.in, f.out)
+	var wg sync.WaitGroup
+	ctx1, stop1 := context.WithCancel(ctx)
+	ctx2, stop2 := context.WithCancel(ctx)
+	defer stop2()
+	var err1, err2 error
+	wg.Go(func() { err1 = stream.Run(ctx1, topo, f.config("a")) })
+	wg.Go(func() { err2 = stream.Run(ctx2, topo, f.config("b")) })
+	time.Sleep(1500 * time.Millisecond)
+	stop1()
+	for !f.done(ctx, t, app) {
+		if ctx.Err() != nil {
+			t.Fatal("did not finish")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop2()
+	wg.Wait()
+	if err2 != nil {
+		t.Fatalf("the remaining instance failed: %v (first: %v)", err2, err1)
+	}
+	f.checkCounts(ctx, t)
+}
+
+// windowedSum sums values per key in tumbling windows and emits each
+// window's final sum when stream time passes its end plus grace.
+func windowedSum(app, in, out string, w stream.Windows) stream.Topology {
+	return stream.Topology{
+		Application: app, Inputs: []string{in}, Outputs: []string{out},
+		Stores:  []stream.StoreSpec{{Name: "sums"}},
+		Windows: &w,
+		Process: func(c *stream.Context, r *kgo.Record) error {
+			v, err := strconv.Atoi(string(r.Value))
+			if err != nil {
+				return fmt.Errorf("value %q: %w", r.Value, err)
+			}
+			for _, win := range c.Windows() {
+				k := stream.WindowKey(win.Start, string(r.Key))
+				sum := 0
+				if b, ok := c.Get("sums", k); ok {
+					sum = int(binary.BigEndian.Uint64(b))
+				}
+				b := make([]byte, 8)
+				binary.BigEndian.PutUint64(b, uint64(sum+v))
+				c.Put("sums", k, b)
+				c.Schedule(k, win.End.Add(w.Grace))
+			}
+			return nil
+		},
+		OnTimer: func(c *stream.Context, tm stream.Timer) error {
+			start, key, _ := stream.ParseWindowKey(tm.ID)
+			b, _ := c.Get("sums", tm.ID)
+			c.Delete("sums", tm.ID)
+			c.Emit(&kgo.Record{Topic: out, Key: []byte(key),
+				Value: fmt.Appendf(nil, "%s=%d", start.Format("15:04:05"), binary.BigEndian.Uint64(b))})
+			return nil
+		},
+	}
+}
+
+// TestWindowsLateRecordsAndReplay feeds out-of-order records with a grace
+// period: records within grace count, a late one goes to the DLQ, each
+// window's sum is emitted once when it closes, and replaying the same input
+// under a new application gives byte-identical output.
+func TestWindowsLateRecordsAndReplay(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	f := newFixture(t, 0, 1, 1)
+	base := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	events := []struct {
+		key string
+		at  time.Duration
+		v   int
+	}{
+		{"a", 10 * time.Second, 1},
+		{"a", 50 * time.Second, 2},
+		{"b", 30 * time.Second, 5},
+		{"a", 65 * time.Second, 4},  // window 10:01
+		{"a", 55 * time.Second, 8},  // out of order, within grace: window 10:00
+		{"a", 75 * time.Second, 16}, // stream time 10:01:15 closes 10:00 (end 10:01 + 10 s grace)
+		{"a", 20 * time.Second, 32}, // late: 10:00 is closed
+		{"b", 200 * time.Second, 1}, // window 10:03; closes 10:01
+		{"a", 400 * time.Second, 0}, // window 10:06, stays open; closes 10:03
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(f.k.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, e := range events {
+		rec := &kgo.Record{Topic: f.in, Key: []byte(e.key), Value: []byte(strconv.Itoa(e.v)),
+			Headers: []kgo.RecordHeader{{Key: "ce_time", Value: []byte(base.Add(e.at).Format(time.RFC3339Nano))}}}
+		if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := stream.Tumbling(time.Minute, 10*time.Second)
+	run := func(app string) []string {
+		out := f.k.Topic(app + "-out")
+		if _, err := f.k.Admin.CreateTopic(ctx, 1, -1, nil, out); err != nil {
+			t.Fatal(err)
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		errc := make(chan error, 1)
+		go func() { errc <- stream.Run(runCtx, windowedSum(f.k.Prefix+app, f.in, out, w), f.config("i")) }()
+		for !f.done(ctx, t, f.k.Prefix+app) {
+			if ctx.Err() != nil {
+				t.Fatal("did not finish")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		stop()
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for key, vs := range f.outputs(ctx, t, out) {
+			lines = append(lines, key+": "+strings.Join(vs, " "))
+		}
+		return sorted(lines)
+	}
+	live := run("live")
+	want := []string{"a: 10:00:00=11 10:01:00=20", "b: 10:00:00=5 10:03:00=1"}
+	if strings.Join(live, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("window outputs:\n%s\nwant:\n%s", strings.Join(live, "\n"), strings.Join(want, "\n"))
+	}
+	dlq := f.outputs(ctx, t, f.dlq)
+	if len(dlq["a"]) != 1 || dlq["a"][0] != "32" {
+		t.Fatalf("DLQ holds %v, want the late record (32)", dlq)
+	}
+	if replay := run("replay"); strings.Join(replay, "\n") != strings.Join(live, "\n") {
+		t.Fatalf("replay differs:\n%s\nlive:\n%s", strings.Join(replay, "\n"), strings.Join(live, "\n"))
+	}
+}
+
+func sorted(s []string) []string {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s
+}
