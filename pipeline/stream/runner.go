@@ -201,6 +201,7 @@ func (r *runner) process(ps *partitionState, rec *kgo.Record) []*kgo.Record {
 	if ns := at.UnixNano(); ns > ps.stream {
 		ps.stream = ns
 		ps.put(metaStore, streamKey, u64(ns))
+		ps.expire(r.topo.Stores)
 	}
 	if w := r.topo.Windows; w != nil {
 		for _, win := range w.For(at) {
@@ -367,11 +368,11 @@ func (r *runner) restore(ctx context.Context, p int32) (*partitionState, int, er
 				return
 			}
 			n++
-			data := ps.stores[byTopic[rec.Topic]].data
+			st := ps.stores[byTopic[rec.Topic]]
 			if rec.Value == nil {
-				delete(data, string(rec.Key))
+				st.Delete(string(rec.Key))
 			} else {
-				data[string(rec.Key)] = rec.Value
+				st.Put(string(rec.Key), rec.Value)
 			}
 		})
 	}

@@ -14,34 +14,62 @@ import (
 // same transaction as the outputs and offsets and read back on assignment.
 type StoreSpec struct {
 	Name string
-	// Retention, when set, makes the store windowed: entries are written
-	// with a window start (WindowStore) and dropped once stream time has
-	// passed their start by more than Retention.
+	// Retention, when set, makes the store windowed: keys are WindowKeys,
+	// and an entry is dropped once stream time has passed its window's
+	// start by more than Retention, which must therefore be at least the
+	// window size plus grace.
 	Retention time.Duration
+}
+
+// Store is the committed contents of one store for one partition. The
+// runtime keeps the open transaction's writes on top and applies them on
+// commit, so an implementation needs no transactions of its own: the
+// in-memory map is the one there is; a disk-backed one (for state larger
+// than memory) implements the same methods.
+type Store interface {
+	Get(key string) ([]byte, bool)
+	Put(key string, value []byte)
+	Delete(key string)
+	// Keys returns the keys with a prefix, in any order.
+	Keys(prefix string) []string
+	Len() int
+}
+
+// memStore is the in-memory Store.
+type memStore map[string][]byte
+
+func (m memStore) Get(key string) ([]byte, bool) { v, ok := m[key]; return v, ok }
+func (m memStore) Put(key string, value []byte)  { m[key] = value }
+func (m memStore) Delete(key string)             { delete(m, key) }
+func (m memStore) Len() int                      { return len(m) }
+func (m memStore) Keys(prefix string) []string {
+	var out []string
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // partitionState is everything the runtime keeps for one input partition:
 // the committed stores, and the writes of the open transaction on top.
 type partitionState struct {
-	stores  map[string]*kv
+	stores  map[string]Store
 	timers  *timerQueue
 	stream  int64                         // stream time, Unix nanoseconds; the largest event time seen
 	pending map[string]map[string]*[]byte // store -> key -> value (nil: delete)
 	dirty   []string                      // stores with pending writes, in first-write order
-}
-
-// kv is one store's committed contents for one partition.
-type kv struct {
-	data map[string][]byte
+	expired map[string]int64              // windowed store -> stream time of its last expiry
 }
 
 func newPartitionState(specs []StoreSpec) *partitionState {
-	ps := &partitionState{stores: map[string]*kv{}, timers: &timerQueue{}}
+	ps := &partitionState{stores: map[string]Store{}, timers: &timerQueue{}, expired: map[string]int64{}}
 	for _, s := range specs {
-		ps.stores[s.Name] = &kv{data: map[string][]byte{}}
+		ps.stores[s.Name] = memStore{}
 	}
-	ps.stores[timersStore] = &kv{data: map[string][]byte{}}
-	ps.stores[metaStore] = &kv{data: map[string][]byte{}}
+	ps.stores[timersStore] = memStore{}
+	ps.stores[metaStore] = memStore{}
 	return ps
 }
 
@@ -60,8 +88,7 @@ func (ps *partitionState) get(store, key string) ([]byte, bool) {
 		}
 		return *w, true
 	}
-	v, ok := ps.stores[store].data[key]
-	return v, ok
+	return ps.stores[store].Get(key)
 }
 
 // put records a write of the open transaction; value nil deletes.
@@ -82,12 +109,12 @@ func (ps *partitionState) put(store, key string, value []byte) {
 // commit applies the open transaction's writes.
 func (ps *partitionState) commit() {
 	for store, writes := range ps.pending {
-		data := ps.stores[store].data
+		st := ps.stores[store]
 		for k, v := range writes {
 			if *v == nil {
-				delete(data, k)
+				st.Delete(k)
 			} else {
-				data[k] = *v
+				st.Put(k, *v)
 			}
 		}
 	}
@@ -108,15 +135,17 @@ func (ps *partitionState) abort() {
 // stores, after a restore or an abort.
 func (ps *partitionState) reload() {
 	ps.stream = 0
-	if v, ok := ps.stores[metaStore].data[streamKey]; ok && len(v) == 8 {
+	if v, ok := ps.stores[metaStore].Get(streamKey); ok && len(v) == 8 {
 		ps.stream = int64(binary.BigEndian.Uint64(v))
 	}
 	ps.timers = &timerQueue{}
-	for k, v := range ps.stores[timersStore].data {
-		if len(v) == 8 {
+	timers := ps.stores[timersStore]
+	for _, k := range timers.Keys("") {
+		if v, _ := timers.Get(k); len(v) == 8 {
 			heap.Push(ps.timers, timerEntry{id: k, at: int64(binary.BigEndian.Uint64(v))})
 		}
 	}
+	ps.expired = map[string]int64{}
 }
 
 // keys returns the sorted keys of a store with a prefix, pending writes
@@ -124,10 +153,8 @@ func (ps *partitionState) reload() {
 func (ps *partitionState) keys(store, prefix string) []string {
 	seen := map[string]bool{}
 	var out []string
-	for k := range ps.stores[store].data {
-		if strings.HasPrefix(k, prefix) {
-			seen[k] = true
-		}
+	for _, k := range ps.stores[store].Keys(prefix) {
+		seen[k] = true
 	}
 	for k, v := range ps.pending[store] {
 		if strings.HasPrefix(k, prefix) {
@@ -173,4 +200,24 @@ func (q *timerQueue) Pop() any {
 	e := old[len(old)-1]
 	*q = old[:len(old)-1]
 	return e
+}
+
+// expire deletes, in the open transaction, the entries of windowed stores
+// whose window started more than the store's retention before stream time.
+// It scans a store at most once per quarter of its retention of stream
+// time, so its cost stays small however many records arrive; it depends
+// only on stream time, so a replay expires the same entries.
+func (ps *partitionState) expire(specs []StoreSpec) {
+	for _, s := range specs {
+		if s.Retention <= 0 || ps.stream-ps.expired[s.Name] < int64(s.Retention/4) {
+			continue
+		}
+		ps.expired[s.Name] = ps.stream
+		cutoff := ps.stream - s.Retention.Nanoseconds()
+		for _, k := range ps.keys(s.Name, "") {
+			if start, _, ok := ParseWindowKey(k); ok && start.UnixNano() < cutoff {
+				ps.put(s.Name, k, nil)
+			}
+		}
+	}
 }

@@ -1,0 +1,51 @@
+package stream
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPartitionStateTransactions(t *testing.T) {
+	ps := newPartitionState([]StoreSpec{{Name: "s"}})
+	ps.put("s", "a", []byte("1"))
+	ps.commit()
+	ps.put("s", "a", []byte("2"))
+	ps.put("s", "b", []byte("3"))
+	if v, _ := ps.get("s", "a"); string(v) != "2" {
+		t.Fatalf("pending write not visible: %q", v)
+	}
+	ps.abort()
+	if v, _ := ps.get("s", "a"); string(v) != "1" {
+		t.Fatalf("abort kept a write: %q", v)
+	}
+	if _, ok := ps.get("s", "b"); ok {
+		t.Fatal("abort kept a new key")
+	}
+	ps.put("s", "a", nil)
+	if keys := ps.keys("s", ""); len(keys) != 0 {
+		t.Fatalf("pending delete not visible in keys: %v", keys)
+	}
+	ps.commit()
+	if ps.stores["s"].Len() != 0 {
+		t.Fatal("delete not applied on commit")
+	}
+}
+
+func TestWindowRetention(t *testing.T) {
+	ps := newPartitionState([]StoreSpec{{Name: "w", Retention: time.Hour}, {Name: "plain"}})
+	base := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	for h := range 5 {
+		ps.put("w", WindowKey(base.Add(time.Duration(h)*time.Hour), "k"), []byte{1})
+	}
+	ps.put("plain", "k", []byte{1})
+	ps.commit()
+	ps.stream = base.Add(4*time.Hour + 30*time.Minute).UnixNano()
+	ps.expire([]StoreSpec{{Name: "w", Retention: time.Hour}, {Name: "plain"}})
+	ps.commit()
+	if got := ps.keys("w", ""); len(got) != 1 { // only the window starting at 4h is within an hour of 4h30
+		t.Fatalf("after expiry: %v", got)
+	}
+	if _, ok := ps.get("plain", "k"); !ok {
+		t.Fatal("a store without retention lost an entry")
+	}
+}
