@@ -16,6 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+// transactionTimeout bounds one transaction's produce and commit.
+const transactionTimeout = time.Minute
+
 // Config says where and how a topology runs.
 type Config struct {
 	// Client are the options of every Kafka client (brokers, security).
@@ -26,6 +29,11 @@ type Config struct {
 	Instance string
 	// DLQ is the topic of records that could not be processed.
 	DLQ string
+	// StaticMembership makes Instance the consumer group's instance id: a
+	// crashed instance that restarts takes its partitions back at once
+	// instead of after the group's session timeout, at the price that an
+	// instance stopped for good keeps its partitions until that timeout.
+	StaticMembership bool
 	// MaxPollRecords bounds the records of one transaction.
 	MaxPollRecords int
 	// Registerer receives the runtime's metrics; nil registers none.
@@ -61,7 +69,11 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 	}
 	r.partitions = partitions
 
-	sess, err := kgo.NewGroupTransactSession(append(append([]kgo.Opt(nil), cfg.Client...),
+	opts := append([]kgo.Opt(nil), cfg.Client...)
+	if cfg.StaticMembership {
+		opts = append(opts, kgo.InstanceID(cfg.Instance))
+	}
+	sess, err := kgo.NewGroupTransactSession(append(opts,
 		kgo.ConsumerGroup(topo.Application),
 		kgo.ConsumeTopics(topo.Inputs...),
 		kgo.TransactionalID(topo.Application+"-"+cfg.Instance),
@@ -93,7 +105,12 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 		if fetches.NumRecords() == 0 {
 			continue
 		}
-		if err := r.transaction(ctx, sess, fetches); err != nil {
+		// A transaction under way finishes even when ctx is cancelled:
+		// a graceful stop commits what it processed. A crash is a crash.
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), transactionTimeout)
+		err := r.transaction(tctx, sess, fetches)
+		cancel()
+		if err != nil {
 			return err
 		}
 	}

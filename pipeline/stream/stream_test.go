@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,13 +22,18 @@ import (
 
 // counting is a topology that counts records per key and emits each new
 // count: its exactly-once oracle is simple, every key's outputs are exactly
-// 1, 2, ..., n in order, whatever crashes happened.
-func counting(app, in, out string) stream.Topology {
+// 1, 2, ..., n in order, whatever crashes happened. Every record takes at
+// least pace, so that the tests' crashes land in the middle of the work
+// however fast the machine is.
+func counting(app, in, out string, pace time.Duration) stream.Topology {
 	counts := stream.KV[int]{Store: "counts", Codec: stream.JSON[int]{}}
 	return stream.Topology{
 		Application: app, Inputs: []string{in}, Outputs: []string{out},
 		Stores: []stream.StoreSpec{{Name: "counts"}},
 		Process: func(c *stream.Context, r *kgo.Record) error {
+			if pace > 0 {
+				time.Sleep(pace)
+			}
 			n, _, err := counts.Get(c, string(r.Key))
 			if err != nil {
 				return err
@@ -156,18 +163,18 @@ func (f *fixture) checkCounts(ctx context.Context, t *testing.T) {
 	}
 }
 
-// TestExactlyOnceAcrossCrashes stops the processor at random moments many
-// times, without letting it commit what it was doing, and restarts it: the
-// committed output equals the exactly-once oracle.
-func TestExactlyOnceAcrossCrashes(t *testing.T) {
+// TestExactlyOnceAcrossStops stops the processor gracefully at random
+// moments and restarts it: the committed output equals the exactly-once
+// oracle.
+func TestExactlyOnceAcrossStops(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	f := newFixture(t, 100000, 5000, 4)
+	f := newFixture(t, 20000, 2000, 4)
 	app := f.k.Prefix + "count"
-	topo := counting(app, f.in, f.out)
+	topo := counting(app, f.in, f.out, 200*time.Microsecond) // 4 s of work
 	rng := rand.New(rand.NewPCG(3, 4))
-	crashes := 0
+	stops := 0
 	for !f.done(ctx, t, app) {
 		if ctx.Err() != nil {
 			t.Fatal("did not finish")
@@ -176,20 +183,77 @@ func TestExactlyOnceAcrossCrashes(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { errc <- stream.Run(runCtx, topo, f.config("i1")) }()
 		select {
-		case <-time.After(time.Duration(300+rng.IntN(700)) * time.Millisecond):
-			crashes++
+		case <-time.After(time.Duration(800+rng.IntN(1200)) * time.Millisecond):
+			stops++
 		case err := <-errc:
 			stop()
 			t.Fatalf("run ended by itself: %v", err)
 		}
 		stop()
-		<-errc // an error from the interrupted transaction is expected
+		if err := <-errc; err != nil {
+			t.Fatalf("graceful stop: %v", err)
+		}
 	}
-	if crashes < 3 {
-		t.Fatalf("only %d crashes happened; the test proves nothing", crashes)
+	if stops < 3 {
+		t.Fatalf("only %d stops happened; the test proves nothing", stops)
 	}
-	t.Logf("finished after %d crashes", crashes)
+	t.Logf("finished after %d stops", stops)
 	f.checkCounts(ctx, t)
+}
+
+// TestExactlyOnceAcrossKills runs the processor in a child process and
+// kills it with SIGKILL at random moments, mid-transaction or not, then
+// starts a new one: the committed output equals the exactly-once oracle.
+func TestExactlyOnceAcrossKills(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	f := newFixture(t, 20000, 2000, 4) // 4 s of work at the child's pace
+	app := f.k.Prefix + "count"
+	rng := rand.New(rand.NewPCG(5, 6))
+	kills := 0
+	for !f.done(ctx, t, app) {
+		if ctx.Err() != nil {
+			t.Fatal("did not finish")
+		}
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestChildProcessor$")
+		cmd.Env = append(os.Environ(), "STREAM_CHILD=1", "STREAM_BROKERS="+strings.Join(f.k.Brokers, ","),
+			"STREAM_APP="+app, "STREAM_IN="+f.in, "STREAM_OUT="+f.out, "STREAM_DLQ="+f.dlq)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case <-time.After(time.Duration(1000+rng.IntN(1500)) * time.Millisecond):
+			_ = cmd.Process.Kill()
+			<-exited
+			kills++
+		case err := <-exited:
+			t.Fatalf("child exited by itself (%v):\n%s", err, out.String())
+		}
+	}
+	if kills < 3 {
+		t.Fatalf("only %d kills happened; the test proves nothing", kills)
+	}
+	t.Logf("finished after %d kills", kills)
+	f.checkCounts(ctx, t)
+}
+
+// TestChildProcessor is the processor TestExactlyOnceAcrossKills runs and
+// kills; it does nothing unless started by that test.
+func TestChildProcessor(t *testing.T) {
+	if os.Getenv("STREAM_CHILD") != "1" {
+		t.Skip("run by TestExactlyOnceAcrossKills")
+	}
+	topo := counting(os.Getenv("STREAM_APP"), os.Getenv("STREAM_IN"), os.Getenv("STREAM_OUT"), 200*time.Microsecond)
+	cfg := stream.Config{Client: []kgo.Opt{kgo.SeedBrokers(strings.Split(os.Getenv("STREAM_BROKERS"), ",")...)},
+		Instance: "child", StaticMembership: true, DLQ: os.Getenv("STREAM_DLQ"), MaxPollRecords: 500}
+	if err := stream.Run(context.Background(), topo, cfg); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestRebalance runs two instances; one stops mid-stream, the other takes
@@ -200,7 +264,7 @@ func TestRebalance(t *testing.T) {
 	defer cancel()
 	f := newFixture(t, 20000, 500, 4)
 	app := f.k.Prefix + "count"
-	topo := counting(app, f.in, f.out)
+	topo := counting(app, f.in, f.out, 100*time.Microsecond)
 	var wg sync.WaitGroup
 	ctx1, stop1 := context.WithCancel(ctx)
 	ctx2, stop2 := context.WithCancel(ctx)
