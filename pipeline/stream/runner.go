@@ -34,6 +34,11 @@ type Config struct {
 	// instead of after the group's session timeout, at the price that an
 	// instance stopped for good keeps its partitions until that timeout.
 	StaticMembership bool
+	// AtLeastOnce trades exactly-once for throughput, for consumers whose
+	// effects are idempotent (a sink deduplicating by event id): outputs and
+	// changelogs are produced, flushed, then the offsets committed, with no
+	// transaction. A crash between the two repeats the work.
+	AtLeastOnce bool
 	// MaxPollRecords bounds the records of one transaction.
 	MaxPollRecords int
 	// Registerer receives the runtime's metrics; nil registers none.
@@ -73,18 +78,25 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 	if cfg.StaticMembership {
 		opts = append(opts, kgo.InstanceID(cfg.Instance))
 	}
-	sess, err := kgo.NewGroupTransactSession(append(opts,
+	opts = append(opts,
 		kgo.ConsumerGroup(topo.Application),
 		kgo.ConsumeTopics(topo.Inputs...),
-		kgo.TransactionalID(topo.Application+"-"+cfg.Instance),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.RequireStableFetchOffsets(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.RecordPartitioner(changelogPartitioner{changelogs: r.changelogTopics()}),
 		kgo.OnPartitionsAssigned(r.assigned),
 		kgo.OnPartitionsRevoked(r.revoked),
 		kgo.OnPartitionsLost(r.revoked),
-	)...)
+	)
+	var sess session
+	if cfg.AtLeastOnce {
+		sess, err = newAtLeastOnce(opts)
+	} else {
+		sess, err = kgo.NewGroupTransactSession(append(opts,
+			kgo.TransactionalID(topo.Application+"-"+cfg.Instance),
+			kgo.RequireStableFetchOffsets(),
+		)...)
+	}
 	if err != nil {
 		return fmt.Errorf("stream: %w", err)
 	}
@@ -135,7 +147,7 @@ type runner struct {
 }
 
 // transaction processes one poll in one transaction.
-func (r *runner) transaction(ctx context.Context, sess *kgo.GroupTransactSession, fetches kgo.Fetches) error {
+func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetches) error {
 	start := time.Now()
 	if err := sess.Begin(); err != nil {
 		return fmt.Errorf("stream: begin transaction: %w", err)

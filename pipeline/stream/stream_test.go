@@ -256,6 +256,32 @@ func TestChildProcessor(t *testing.T) {
 	}
 }
 
+// TestAtLeastOnce runs the same topology without transactions: with no
+// crash, the result is the same.
+func TestAtLeastOnce(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	f := newFixture(t, 20000, 1000, 4)
+	app := f.k.Prefix + "count"
+	cfg := f.config("a")
+	cfg.AtLeastOnce = true
+	runCtx, stop := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- stream.Run(runCtx, counting(app, f.in, f.out, 0), cfg) }()
+	for !f.done(ctx, t, app) {
+		if ctx.Err() != nil {
+			t.Fatal("did not finish")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	f.checkCounts(ctx, t)
+}
+
 // TestRebalance runs two instances; one stops mid-stream, the other takes
 // its partitions over, restores their state and finishes exactly once.
 func TestRebalance(t *testing.T) {

@@ -1,0 +1,69 @@
+package stream
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// session is what the processing loop needs of Kafka: franz-go's
+// GroupTransactSession for exactly-once, atLeastOnce otherwise. End commits
+// (true) or drops (false) the outputs and offsets of everything polled since
+// the last End.
+type session interface {
+	PollRecords(ctx context.Context, max int) kgo.Fetches
+	Begin() error
+	Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
+	End(ctx context.Context, commit kgo.TransactionEndTry) (bool, error)
+	Close()
+}
+
+// atLeastOnce commits offsets once the batch's records are acknowledged.
+// Rebalances wait while a batch is in flight, so offsets are only committed
+// for partitions still owned.
+type atLeastOnce struct {
+	*kgo.Client
+	failed atomic.Bool
+}
+
+func newAtLeastOnce(opts []kgo.Opt) (*atLeastOnce, error) {
+	cl, err := kgo.NewClient(append(opts, kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll())...)
+	if err != nil {
+		return nil, err
+	}
+	return &atLeastOnce{Client: cl}, nil
+}
+
+func (a *atLeastOnce) Begin() error {
+	a.failed.Store(false)
+	return nil
+}
+
+func (a *atLeastOnce) Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
+	a.Client.Produce(ctx, r, func(r *kgo.Record, err error) {
+		if err != nil {
+			a.failed.Store(true)
+		}
+		promise(r, err)
+	})
+}
+
+func (a *atLeastOnce) End(ctx context.Context, commit kgo.TransactionEndTry) (bool, error) {
+	defer a.AllowRebalance()
+	if err := a.Flush(ctx); err != nil {
+		return false, err
+	}
+	if !bool(commit) || a.failed.Load() {
+		// Nothing to undo: what was produced stays. Rewind to the last
+		// commit so the batch is processed again.
+		a.SetOffsets(a.CommittedOffsets())
+		return false, nil
+	}
+	if err := a.CommitUncommittedOffsets(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (a *atLeastOnce) Close() { a.CloseAllowingRebalance() }
