@@ -16,7 +16,7 @@ export CREATORFLOW_TIKTOK_APP_KEY    ?= local-app
 export CREATORFLOW_TIKTOK_APP_SECRET ?= local-secret
 export CREATORFLOW_CARRIER_SECRETS   ?= usps=local-usps,ups=local-ups,fedex=local-fedex
 
-.PHONY: all build up down status setup run test vet fmt-check fuzz bench bench-ingest clean
+.PHONY: all build up down status setup run test vet fmt-check fuzz bench bench-ingest bench-runtime clean
 
 all: build
 
@@ -71,6 +71,14 @@ bench: bench-ingest
 
 bench-ingest: build
 	deploy/bench/ingest.sh
+
+## Runtime: windowed count exactly-once and at-least-once against raw franz-go
+## consume->produce, 300k records each, and the restore of a 1M-key store.
+bench-runtime: up
+	CREATORFLOW_BENCH_RUNTIME=1 CREATORFLOW_TEST_STACK=require $(GO) test ./pipeline/stream/ -run '^$$' \
+	  -bench 'Runtime(WindowedCount|Raw)' -benchtime 300000x -count 3
+	CREATORFLOW_BENCH_RUNTIME=1 CREATORFLOW_TEST_STACK=require $(GO) test ./pipeline/stream/ -run '^$$' \
+	  -bench 'RuntimeRestore1MKeys' -benchtime 1x -timeout 20m
 
 clean:
 	rm -rf bin

@@ -183,7 +183,7 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	for p, ps := range touched {
 		for _, store := range ps.dirty {
 			for key, v := range ps.pending[store] {
-				produce(&kgo.Record{Topic: r.topo.ChangelogTopic(store), Partition: p, Key: []byte(key), Value: *v})
+				produce(&kgo.Record{Topic: r.topo.ChangelogTopic(store), Partition: p, Key: []byte(key), Value: v})
 			}
 		}
 	}

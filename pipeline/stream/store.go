@@ -30,8 +30,8 @@ type Store interface {
 	Get(key string) ([]byte, bool)
 	Put(key string, value []byte)
 	Delete(key string)
-	// Keys returns the keys with a prefix, in any order.
-	Keys(prefix string) []string
+	// Range calls fn for every key, in any order, until fn returns false.
+	Range(fn func(key string) bool)
 	Len() int
 }
 
@@ -42,14 +42,12 @@ func (m memStore) Get(key string) ([]byte, bool) { v, ok := m[key]; return v, ok
 func (m memStore) Put(key string, value []byte)  { m[key] = value }
 func (m memStore) Delete(key string)             { delete(m, key) }
 func (m memStore) Len() int                      { return len(m) }
-func (m memStore) Keys(prefix string) []string {
-	var out []string
+func (m memStore) Range(fn func(key string) bool) {
 	for k := range m {
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, k)
+		if !fn(k) {
+			return
 		}
 	}
-	return out
 }
 
 // partitionState is everything the runtime keeps for one input partition:
@@ -57,10 +55,10 @@ func (m memStore) Keys(prefix string) []string {
 type partitionState struct {
 	stores  map[string]Store
 	timers  *timerQueue
-	stream  int64                         // stream time, Unix nanoseconds; the largest event time seen
-	pending map[string]map[string]*[]byte // store -> key -> value (nil: delete)
-	dirty   []string                      // stores with pending writes, in first-write order
-	expired map[string]int64              // windowed store -> stream time of its last expiry
+	stream  int64                        // stream time, Unix nanoseconds; the largest event time seen
+	pending map[string]map[string][]byte // store -> key -> value (nil: delete)
+	dirty   []string                     // stores with pending writes, in first-write order
+	expired map[string]int64             // windowed store -> stream time of its last expiry
 }
 
 func newPartitionState(specs []StoreSpec) *partitionState {
@@ -83,10 +81,7 @@ const (
 
 func (ps *partitionState) get(store, key string) ([]byte, bool) {
 	if w, ok := ps.pending[store][key]; ok {
-		if *w == nil {
-			return nil, false
-		}
-		return *w, true
+		return w, w != nil
 	}
 	return ps.stores[store].Get(key)
 }
@@ -94,16 +89,15 @@ func (ps *partitionState) get(store, key string) ([]byte, bool) {
 // put records a write of the open transaction; value nil deletes.
 func (ps *partitionState) put(store, key string, value []byte) {
 	if ps.pending == nil {
-		ps.pending = map[string]map[string]*[]byte{}
+		ps.pending = map[string]map[string][]byte{}
 	}
 	m := ps.pending[store]
 	if m == nil {
-		m = map[string]*[]byte{}
+		m = map[string][]byte{}
 		ps.pending[store] = m
 		ps.dirty = append(ps.dirty, store)
 	}
-	v := value
-	m[key] = &v
+	m[key] = value
 }
 
 // commit applies the open transaction's writes.
@@ -111,10 +105,10 @@ func (ps *partitionState) commit() {
 	for store, writes := range ps.pending {
 		st := ps.stores[store]
 		for k, v := range writes {
-			if *v == nil {
+			if v == nil {
 				st.Delete(k)
 			} else {
-				st.Put(k, *v)
+				st.Put(k, v)
 			}
 		}
 	}
@@ -140,11 +134,12 @@ func (ps *partitionState) reload() {
 	}
 	ps.timers = &timerQueue{}
 	timers := ps.stores[timersStore]
-	for _, k := range timers.Keys("") {
+	timers.Range(func(k string) bool {
 		if v, _ := timers.Get(k); len(v) == 8 {
 			heap.Push(ps.timers, timerEntry{id: k, at: int64(binary.BigEndian.Uint64(v))})
 		}
-	}
+		return true
+	})
 	ps.expired = map[string]int64{}
 }
 
@@ -153,12 +148,15 @@ func (ps *partitionState) reload() {
 func (ps *partitionState) keys(store, prefix string) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, k := range ps.stores[store].Keys(prefix) {
-		seen[k] = true
-	}
+	ps.stores[store].Range(func(k string) bool {
+		if strings.HasPrefix(k, prefix) {
+			seen[k] = true
+		}
+		return true
+	})
 	for k, v := range ps.pending[store] {
 		if strings.HasPrefix(k, prefix) {
-			seen[k] = *v != nil
+			seen[k] = v != nil
 		}
 	}
 	for k, live := range seen {
@@ -213,11 +211,23 @@ func (ps *partitionState) expire(specs []StoreSpec) {
 			continue
 		}
 		ps.expired[s.Name] = ps.stream
-		cutoff := ps.stream - s.Retention.Nanoseconds()
-		for _, k := range ps.keys(s.Name, "") {
-			if start, _, ok := ParseWindowKey(k); ok && start.UnixNano() < cutoff {
-				ps.put(s.Name, k, nil)
+		cutoff := WindowKey(time.Unix(0, ps.stream-s.Retention.Nanoseconds()), "")
+		// Window keys sort by start, so comparing the keys as strings
+		// finds the expired ones; the order of the deletes is irrelevant.
+		var expired []string
+		ps.stores[s.Name].Range(func(k string) bool {
+			if k < cutoff {
+				expired = append(expired, k)
 			}
+			return true
+		})
+		for k, v := range ps.pending[s.Name] {
+			if v != nil && k < cutoff {
+				expired = append(expired, k)
+			}
+		}
+		for _, k := range expired {
+			ps.put(s.Name, k, nil)
 		}
 	}
 }

@@ -68,7 +68,15 @@ func floorDiv(a, b int64) int64 {
 // WindowKey is the store key of key in the window starting at start: the
 // start in fixed-width decimal first, so a store's keys sort by window.
 func WindowKey(start time.Time, key string) string {
-	return fmt.Sprintf("%020d|%s", start.UnixNano(), key)
+	ns := start.UnixNano()
+	b := make([]byte, 20, 21+len(key))
+	// Fixed width with leading zeros; negative starts (before 1970) are
+	// not windows anyone aggregates.
+	for i := 19; i >= 0; i-- {
+		b[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	return string(append(append(b, '|'), key...))
 }
 
 // ParseWindowKey splits a WindowKey.
