@@ -175,7 +175,7 @@ func BenchmarkRuntimeRestore1MKeys(b *testing.B) {
 	topo := Topology{Application: k.Prefix + "restore", Inputs: []string{"unused"}, Stores: []StoreSpec{{Name: "big"}},
 		Process: func(*Context, *kgo.Record) error { return nil }}
 	ctx := context.Background()
-	r := &runner{topo: topo, cfg: Config{Client: []kgo.Opt{kgo.SeedBrokers(k.Brokers...)}}, metrics: newMetrics(nil, "bench")}
+	r := &runner{topo: topo, cfg: Config{Client: []kgo.Opt{kgo.SeedBrokers(k.Brokers...)}}, metrics: newMetrics(nil, "bench", nil, nil)}
 	for topic := range r.changelogTopics() {
 		if _, err := k.Admin.CreateTopic(ctx, 1, -1, nil, topic); err != nil {
 			b.Fatal(err)

@@ -4,10 +4,11 @@ import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
 	in, out, dlq, late, aborts, timerErrors prometheus.Counter
-	commit, restore                         prometheus.Observer
+	commit, restore, latency                prometheus.Observer
+	lag                                     *prometheus.GaugeVec
 }
 
-func newMetrics(reg prometheus.Registerer, app string) *metrics {
+func newMetrics(reg prometheus.Registerer, app string, stores []string, size func(store string) float64) *metrics {
 	labels := prometheus.Labels{"application": app}
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: "creatorflow_stream_" + name, Help: help, ConstLabels: labels})
@@ -26,9 +27,17 @@ func newMetrics(reg prometheus.Registerer, app string) *metrics {
 	}
 	commit := histogram("transaction_duration_seconds", "Time from the start of a transaction to its commit.")
 	restore := histogram("restore_duration_seconds", "Time to restore one partition's stores from their changelogs.")
-	m.commit, m.restore = commit, restore
+	latency := histogram("end_to_end_latency_seconds", "Time from an input's event time to the emission of what it caused.")
+	m.commit, m.restore, m.latency = commit, restore, latency
+	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "creatorflow_stream_consumer_lag_records", ConstLabels: labels,
+		Help: "Records between the last processed offset and the end of each input partition."}, []string{"topic", "partition"})
 	if reg != nil {
-		reg.MustRegister(m.in, m.out, m.dlq, m.late, m.aborts, m.timerErrors, commit, restore)
+		reg.MustRegister(m.in, m.out, m.dlq, m.late, m.aborts, m.timerErrors, commit, restore, latency, m.lag)
+		for _, store := range stores {
+			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "creatorflow_stream_store_entries",
+				Help:        "Committed entries of a state store over the partitions this instance owns.",
+				ConstLabels: prometheus.Labels{"application": app, "store": store}}, func() float64 { return size(store) }))
+		}
 	}
 	return m
 }

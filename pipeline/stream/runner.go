@@ -64,7 +64,8 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &runner{topo: topo, cfg: cfg, log: cfg.Logger, outputs: map[string]bool{cfg.DLQ: true},
-		states: map[int32]*partitionState{}, metrics: newMetrics(cfg.Registerer, topo.Application)}
+		states: map[int32]*partitionState{}}
+	r.metrics = newMetrics(cfg.Registerer, topo.Application, topo.allStores(), r.storeSize)
 	for _, o := range topo.Outputs {
 		r.outputs[o] = true
 	}
@@ -101,10 +102,21 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 		return fmt.Errorf("stream: %w", err)
 	}
 	defer sess.Close()
+	nextPunctuation := time.Now().Add(topo.PunctuateEvery)
 	for ctx.Err() == nil {
-		fetches := sess.PollRecords(ctx, cfg.MaxPollRecords)
+		pollCtx, cancelPoll := ctx, context.CancelFunc(func() {})
+		if topo.Punctuate != nil {
+			// Wake up for the next punctuation even without records.
+			pollCtx, cancelPoll = context.WithDeadline(ctx, nextPunctuation)
+		}
+		fetches := sess.PollRecords(pollCtx, cfg.MaxPollRecords)
+		cancelPoll()
 		if ctx.Err() != nil {
 			break
+		}
+		punctuate := topo.Punctuate != nil && !time.Now().Before(nextPunctuation)
+		if punctuate {
+			nextPunctuation = time.Now().Add(topo.PunctuateEvery)
 		}
 		if err := fetches.Err0(); err != nil && !errors.Is(err, context.Canceled) {
 			var fatal bool
@@ -114,13 +126,14 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 			}
 			r.log.Warn("fetch error", "err", err)
 		}
-		if fetches.NumRecords() == 0 {
+		r.observeLag(fetches)
+		if fetches.NumRecords() == 0 && !punctuate {
 			continue
 		}
 		// A transaction under way finishes even when ctx is cancelled:
 		// a graceful stop commits what it processed. A crash is a crash.
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), transactionTimeout)
-		err := r.transaction(tctx, sess, fetches)
+		err := r.transaction(tctx, sess, fetches, punctuate)
 		cancel()
 		if err != nil {
 			return err
@@ -147,7 +160,7 @@ type runner struct {
 }
 
 // transaction processes one poll in one transaction.
-func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetches) error {
+func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetches, punctuate bool) error {
 	start := time.Now()
 	if err := sess.Begin(); err != nil {
 		return fmt.Errorf("stream: begin transaction: %w", err)
@@ -179,6 +192,14 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 			produce(out)
 		}
 	})
+	if punctuate {
+		for p, ps := range r.owned() {
+			touched[p] = ps
+			for _, out := range r.punctuate(ps, p) {
+				produce(out)
+			}
+		}
+	}
 	// Store writes go to the changelogs, in the same transaction.
 	for p, ps := range touched {
 		for _, store := range ps.dirty {
@@ -217,6 +238,52 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	}
 	r.metrics.commit.Observe(time.Since(start).Seconds())
 	return nil
+}
+
+// punctuate runs the wall-clock callback for one partition.
+func (r *runner) punctuate(ps *partitionState, p int32) []*kgo.Record {
+	now := time.Now().UTC()
+	c := &Context{r: r, ps: ps, partition: p, eventTime: now}
+	if err := r.topo.Punctuate(c); err != nil {
+		r.log.Error("punctuation failed; its writes and emits are dropped", "partition", p, "err", err)
+		r.metrics.timerErrors.Inc()
+		return nil
+	}
+	return r.apply(ps, c)
+}
+
+// owned returns the partitions this instance holds state for.
+func (r *runner) owned() map[int32]*partitionState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[int32]*partitionState, len(r.states))
+	for p, ps := range r.states {
+		out[p] = ps
+	}
+	return out
+}
+
+// observeLag records, per input partition, how far the consumer is behind
+// the end of the partition.
+func (r *runner) observeLag(fetches kgo.Fetches) {
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if n := len(p.Records); n > 0 {
+			lag := p.HighWatermark - p.Records[n-1].Offset - 1
+			r.metrics.lag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(lag))
+		}
+	})
+}
+
+// storeSize counts the committed entries of a store over the partitions
+// this instance owns.
+func (r *runner) storeSize(store string) float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, ps := range r.states {
+		n += ps.stores[store].Len()
+	}
+	return float64(n)
 }
 
 // process runs one record (and the timers it makes due) against its
@@ -262,6 +329,9 @@ func (r *runner) apply(ps *partitionState, c *Context) []*kgo.Record {
 		}
 	}
 	r.metrics.out.Add(float64(len(c.emitted)))
+	if len(c.emitted) > 0 {
+		r.metrics.latency.Observe(time.Since(c.eventTime).Seconds())
+	}
 	return c.emitted
 }
 

@@ -50,6 +50,13 @@ type Topology struct {
 	Process func(c *Context, r *kgo.Record) error
 	// OnTimer handles a stream-time timer that came due.
 	OnTimer func(c *Context, t Timer) error
+	// Punctuate, when set, is called every PunctuateEvery of wall-clock
+	// time for each partition the instance owns, in a transaction of its
+	// own: for work that must happen even when no record arrives (a
+	// heartbeat, flushing on a deadline). What it does depends on when it
+	// runs, so a replay does not repeat it exactly; stream-time timers do.
+	Punctuate      func(c *Context) error
+	PunctuateEvery time.Duration
 }
 
 // Timer is a due timer.
@@ -75,6 +82,9 @@ func (t *Topology) validate() error {
 			errs = append(errs, fmt.Errorf("store %q: names are unique and do not start with _", s.Name))
 		}
 		seen[s.Name] = true
+	}
+	if t.Punctuate != nil && t.PunctuateEvery <= 0 {
+		errs = append(errs, errors.New("Punctuate needs a positive PunctuateEvery"))
 	}
 	if t.Windows != nil {
 		if err := t.Windows.validate(); err != nil {

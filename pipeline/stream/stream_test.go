@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -280,6 +281,70 @@ func TestAtLeastOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.checkCounts(ctx, t)
+}
+
+// TestPunctuationAndMetrics checks that wall-clock punctuation runs without
+// input records and that the runtime's metrics are exposed.
+func TestPunctuationAndMetrics(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f := newFixture(t, 10, 5, 2)
+	app := f.k.Prefix + "punct"
+	topo := counting(app, f.in, f.out, 0)
+	topo.PunctuateEvery = 50 * time.Millisecond
+	topo.Punctuate = func(c *stream.Context) error {
+		c.Emit(&kgo.Record{Topic: f.out, Key: []byte("heartbeat"), Value: []byte(strconv.Itoa(int(c.Partition())))})
+		return nil
+	}
+	reg := prometheus.NewRegistry()
+	cfg := f.config("p")
+	cfg.Registerer = reg
+	runCtx, stop := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- stream.Run(runCtx, topo, cfg) }()
+	for len(f.outputs(ctx, t, f.out)["heartbeat"]) < 4 {
+		if ctx.Err() != nil {
+			t.Fatal("no punctuation")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mfs, err := reg.Gather() // before stopping: a stopped instance owns no state
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.GetCounter() != nil:
+				values[mf.GetName()] += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				values[mf.GetName()] += m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				values[mf.GetName()] += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	for name, atLeast := range map[string]float64{
+		"creatorflow_stream_records_in_total":             10,
+		"creatorflow_stream_store_entries":                5,
+		"creatorflow_stream_transaction_duration_seconds": 1,
+		"creatorflow_stream_restore_duration_seconds":     2,
+		"creatorflow_stream_end_to_end_latency_seconds":   1,
+		"creatorflow_stream_records_out_total":            14,
+	} {
+		if values[name] < atLeast {
+			t.Errorf("%s = %v, want at least %v", name, values[name], atLeast)
+		}
+	}
+	if _, ok := values["creatorflow_stream_consumer_lag_records"]; !ok {
+		t.Error("no consumer lag gauge")
+	}
 }
 
 // TestRebalance runs two instances; one stops mid-stream, the other takes
