@@ -303,9 +303,9 @@ func TestPunctuationAndMetrics(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- stream.Run(runCtx, topo, cfg) }()
-	for len(f.outputs(ctx, t, f.out)["heartbeat"]) < 4 {
+	for !f.done(ctx, t, app) || len(f.outputs(ctx, t, f.out)["heartbeat"]) < 4 {
 		if ctx.Err() != nil {
-			t.Fatal("no punctuation")
+			t.Fatal("input not processed, or no punctuation")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
