@@ -38,12 +38,8 @@ handler that only verifies the HMAC and produces synchronously.
 make bench-ingest runs both and writes the comparison.`
 
 func runLoadgen(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || (args[0] != "webhooks" && args[0] != "baseline") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprintln(e.stderr, loadgenUsage)
-			return flag.ErrHelp
-		}
-		return usageError{errors.New("expected a subcommand: webhooks or baseline")}
+	if err := subcommand(e, args, loadgenUsage, "webhooks", "baseline"); err != nil {
+		return err
 	}
 	var (
 		kafka  kafkaFlags

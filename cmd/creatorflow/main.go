@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/creatorflow/creatorflow/pipeline/config"
@@ -116,4 +118,17 @@ func parse(fs *flag.FlagSet, usage string, e *env, args []string) error {
 		return usageError{fmt.Errorf("unexpected arguments: %v", fs.Args())}
 	}
 	return nil
+}
+
+// subcommand checks that args start with one of names, answering a request
+// for help with usage.
+func subcommand(e *env, args []string, usage string, names ...string) error {
+	if len(args) > 0 && slices.Contains(names, args[0]) {
+		return nil
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(e.stderr, usage)
+		return flag.ErrHelp
+	}
+	return usageError{fmt.Errorf("expected a subcommand: %s", strings.Join(names, " or "))}
 }

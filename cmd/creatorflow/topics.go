@@ -32,12 +32,8 @@ so an operator decides. Exit status 1 when drift remains.`
 var errDrift = errors.New("topics differ from the catalog")
 
 func runTopics(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "apply" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprintln(e.stderr, topicsUsage)
-			return flag.ErrHelp
-		}
-		return usageError{errors.New("expected a subcommand: apply")}
+	if err := subcommand(e, args, topicsUsage, "apply"); err != nil {
+		return err
 	}
 	var (
 		kafka       kafkaFlags

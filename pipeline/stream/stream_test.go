@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -180,20 +182,9 @@ func TestExactlyOnceAcrossStops(t *testing.T) {
 		if ctx.Err() != nil {
 			t.Fatal("did not finish")
 		}
-		runCtx, stop := context.WithCancel(ctx)
-		errc := make(chan error, 1)
-		go func() { errc <- stream.Run(runCtx, topo, f.config("i1")) }()
-		select {
-		case <-time.After(time.Duration(800+rng.IntN(1200)) * time.Millisecond):
-			stops++
-		case err := <-errc:
-			stop()
-			t.Fatalf("run ended by itself: %v", err)
-		}
-		stop()
-		if err := <-errc; err != nil {
-			t.Fatalf("graceful stop: %v", err)
-		}
+		deadline := time.Now().Add(time.Duration(800+rng.IntN(1200)) * time.Millisecond)
+		runUntil(ctx, t, topo, f.config("i1"), func() bool { return time.Now().After(deadline) })
+		stops++
 	}
 	if stops < 3 {
 		t.Fatalf("only %d stops happened; the test proves nothing", stops)
@@ -267,19 +258,7 @@ func TestAtLeastOnce(t *testing.T) {
 	app := f.k.Prefix + "count"
 	cfg := f.config("a")
 	cfg.AtLeastOnce = true
-	runCtx, stop := context.WithCancel(ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- stream.Run(runCtx, counting(app, f.in, f.out, 0), cfg) }()
-	for !f.done(ctx, t, app) {
-		if ctx.Err() != nil {
-			t.Fatal("did not finish")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	stop()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
+	runUntil(ctx, t, counting(app, f.in, f.out, 0), cfg, func() bool { return f.done(ctx, t, app) })
 	f.checkCounts(ctx, t)
 }
 
@@ -300,23 +279,15 @@ func TestPunctuationAndMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := f.config("p")
 	cfg.Registerer = reg
-	runCtx, stop := context.WithCancel(ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- stream.Run(runCtx, topo, cfg) }()
-	for !f.done(ctx, t, app) || len(f.outputs(ctx, t, f.out)["heartbeat"]) < 4 {
-		if ctx.Err() != nil {
-			t.Fatal("input not processed, or no punctuation")
+	var mfs []*dto.MetricFamily
+	runUntil(ctx, t, topo, cfg, func() bool {
+		if !f.done(ctx, t, app) || len(f.outputs(ctx, t, f.out)["heartbeat"]) < 4 {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	mfs, err := reg.Gather() // before stopping: a stopped instance owns no state
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
+		var err error
+		mfs, err = reg.Gather() // before stopping: a stopped instance owns no state
+		return err == nil
+	})
 	values := map[string]float64{}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
@@ -458,24 +429,13 @@ func TestWindowsLateRecordsAndReplay(t *testing.T) {
 		if _, err := f.k.Admin.CreateTopic(ctx, 1, -1, nil, out); err != nil {
 			t.Fatal(err)
 		}
-		runCtx, stop := context.WithCancel(ctx)
-		errc := make(chan error, 1)
-		go func() { errc <- stream.Run(runCtx, windowedSum(f.k.Prefix+app, f.in, out, w), f.config("i")) }()
-		for !f.done(ctx, t, f.k.Prefix+app) {
-			if ctx.Err() != nil {
-				t.Fatal("did not finish")
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		stop()
-		if err := <-errc; err != nil {
-			t.Fatal(err)
-		}
+		runUntil(ctx, t, windowedSum(f.k.Prefix+app, f.in, out, w), f.config("i"), func() bool { return f.done(ctx, t, f.k.Prefix+app) })
 		var lines []string
 		for key, vs := range f.outputs(ctx, t, out) {
 			lines = append(lines, key+": "+strings.Join(vs, " "))
 		}
-		return sorted(lines)
+		sort.Strings(lines)
+		return lines
 	}
 	live := run("live")
 	want := []string{"a: 10:00:00=11 10:01:00=20", "b: 10:00:00=5 10:03:00=1"}
@@ -491,11 +451,24 @@ func TestWindowsLateRecordsAndReplay(t *testing.T) {
 	}
 }
 
-func sorted(s []string) []string {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
+// runUntil runs topo until until reports true, then stops it gracefully.
+func runUntil(ctx context.Context, t *testing.T, topo stream.Topology, cfg stream.Config, until func() bool) {
+	t.Helper()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- stream.Run(runCtx, topo, cfg) }()
+	for !until() {
+		select {
+		case err := <-errc:
+			t.Fatalf("run ended by itself: %v", err)
+		case <-ctx.Done():
+			t.Fatal("did not finish in time")
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return s
+	stop()
+	if err := <-errc; err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
 }
