@@ -19,6 +19,10 @@ import (
 // transactionTimeout bounds one transaction's produce and commit.
 const transactionTimeout = time.Minute
 
+// restoreIdle is how long a restore waits on a changelog that returns
+// nothing before taking it as fully read.
+const restoreIdle = 5 * time.Second
+
 // Config says where and how a topology runs.
 type Config struct {
 	// Client are the options of every Kafka client (brokers, security).
@@ -93,10 +97,12 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 	if cfg.AtLeastOnce {
 		sess, err = newAtLeastOnce(opts)
 	} else {
-		sess, err = kgo.NewGroupTransactSession(append(opts,
+		var gts *kgo.GroupTransactSession
+		gts, err = kgo.NewGroupTransactSession(append(opts,
 			kgo.TransactionalID(topo.Application+"-"+cfg.Instance),
 			kgo.RequireStableFetchOffsets(),
 		)...)
+		sess = exactlyOnce{gts}
 	}
 	if err != nil {
 		return fmt.Errorf("stream: %w", err)
@@ -114,6 +120,9 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 		if ctx.Err() != nil {
 			break
 		}
+		if err := r.failure(); err != nil {
+			return fmt.Errorf("stream: %w", err)
+		}
 		punctuate := topo.Punctuate != nil && !time.Now().Before(nextPunctuation)
 		if punctuate {
 			nextPunctuation = time.Now().Add(topo.PunctuateEvery)
@@ -128,6 +137,7 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 		}
 		r.observeLag(fetches)
 		if fetches.NumRecords() == 0 && !punctuate {
+			sess.AllowRebalance() // an empty poll may still hold the rebalance gate
 			continue
 		}
 		// A transaction under way finishes even when ctx is cancelled:
@@ -157,6 +167,13 @@ type runner struct {
 
 	mu     sync.Mutex
 	states map[int32]*partitionState
+	fatal  error // set by a callback; ends Run
+}
+
+func (r *runner) failure() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fatal
 }
 
 // transaction processes one poll in one transaction.
@@ -208,18 +225,23 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 			}
 		}
 	}
+	// Every record must be acknowledged before deciding: a record can fail
+	// alone (too large, say) without failing the transaction, and
+	// committing without it would lose a state write or an output.
+	if err := sess.Flush(ctx); err != nil {
+		return fmt.Errorf("stream: flush: %w", err)
+	}
 	try := kgo.TryCommit
-	if missing {
+	produceMu.Lock()
+	if missing || produceErr != nil {
 		try = kgo.TryAbort
 	}
-	committed, err := sess.End(ctx, try)
-	produceMu.Lock()
-	if produceErr != nil && committed {
-		// End saw the failed records and would not commit; this is a
-		// safety net, not an expected path.
-		err = errors.Join(err, produceErr)
-	}
+	failed := produceErr
 	produceMu.Unlock()
+	committed, err := sess.End(ctx, try)
+	if failed != nil {
+		err = errors.Join(err, fmt.Errorf("records not produced: %w", failed))
+	}
 	for _, ps := range touched {
 		if committed {
 			ps.commit()
@@ -338,8 +360,13 @@ func (r *runner) apply(ps *partitionState, c *Context) []*kgo.Record {
 // fireTimers runs the timers that stream time has reached, in time order.
 func (r *runner) fireTimers(ps *partitionState, partition int32) []*kgo.Record {
 	var out []*kgo.Record
+	// Take the due timers first: one that a handler sets again at or
+	// before stream time fires at the next record, not in a loop here.
+	var due []timerEntry
 	for ps.timers.Len() > 0 && (*ps.timers)[0].at <= ps.stream {
-		e := heap.Pop(ps.timers).(timerEntry)
+		due = append(due, heap.Pop(ps.timers).(timerEntry))
+	}
+	for _, e := range due {
 		v, ok := ps.get(timersStore, e.id)
 		if !ok || int64(be64(v)) != e.at {
 			continue // cancelled or moved since it was queued
@@ -389,15 +416,20 @@ func (r *runner) assigned(ctx context.Context, cl *kgo.Client, assigned map[stri
 		}
 	}
 	for p := range want {
-		if r.state(p) != nil {
-			continue
-		}
+		// Always from the changelog, even if state is still here: the
+		// session may have swallowed the revoke of an idle instance, and
+		// another instance may have owned the partition meanwhile.
 		start := time.Now()
 		ps, n, err := r.restore(ctx, p)
 		if err != nil {
-			// The partition stays without state; its records abort
-			// their transactions until a rebalance retries the restore.
+			// Processing without the state would be wrong and aborting
+			// forever would stall every partition: stop, and let the
+			// supervisor restart the instance.
 			r.log.Error("restore failed", "partition", p, "err", err)
+			r.mu.Lock()
+			delete(r.states, p)
+			r.fatal = errors.Join(r.fatal, fmt.Errorf("restore partition %d: %w", p, err))
+			r.mu.Unlock()
 			continue
 		}
 		r.mu.Lock()
@@ -436,13 +468,24 @@ func (r *runner) restore(ctx context.Context, p int32) (*partitionState, int, er
 		return nil, 0, err
 	}
 	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, keys(offsets)...)
+	adm := kadm.NewClient(cl)
+	ends, err := adm.ListEndOffsets(ctx, keys(offsets)...)
+	if err == nil {
+		err = ends.Error()
+	}
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("changelog end offsets: %w", err)
+	}
+	starts, err := adm.ListStartOffsets(ctx, keys(offsets)...)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("changelog start offsets: %w", err)
 	}
 	remaining := map[string]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
-		if o.Partition == p && o.Offset > 0 {
+		if start, ok := starts.Lookup(o.Topic, o.Partition); o.Partition == p && ok && start.Offset < o.Offset {
 			remaining[o.Topic] = o.Offset
 		}
 	})
@@ -452,11 +495,20 @@ func (r *runner) restore(ctx context.Context, p int32) (*partitionState, int, er
 	}
 	n := 0
 	for len(remaining) > 0 {
-		fs := cl.PollFetches(ctx)
+		// Compaction can remove the record at the very end of a log (a
+		// purged tombstone or marker): a poll that stays empty for a
+		// while means the end has been read.
+		pctx, cancel := context.WithTimeout(ctx, restoreIdle)
+		fs := cl.PollFetches(pctx)
+		cancel()
 		if ctx.Err() != nil {
 			return nil, n, ctx.Err()
 		}
-		if err := fs.Err0(); err != nil {
+		if fs.NumRecords() == 0 && pctx.Err() != nil {
+			r.log.Warn("changelog ended before its end offset (compacted tail)", "partition", p, "topics", keys(remaining))
+			break
+		}
+		if err := fs.Err0(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return nil, n, err
 		}
 		fs.EachRecord(func(rec *kgo.Record) {

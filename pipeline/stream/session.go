@@ -15,9 +15,17 @@ type session interface {
 	PollRecords(ctx context.Context, max int) kgo.Fetches
 	Begin() error
 	Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
+	// Flush waits until every produced record is acknowledged or failed.
+	Flush(ctx context.Context) error
 	End(ctx context.Context, commit kgo.TransactionEndTry) (bool, error)
+	AllowRebalance()
 	Close()
 }
+
+// exactlyOnce is franz-go's GroupTransactSession.
+type exactlyOnce struct{ *kgo.GroupTransactSession }
+
+func (s exactlyOnce) Flush(ctx context.Context) error { return s.Client().Flush(ctx) }
 
 // atLeastOnce commits offsets once the batch's records are acknowledged.
 // Rebalances wait while a batch is in flight, so offsets are only committed
@@ -25,6 +33,25 @@ type session interface {
 type atLeastOnce struct {
 	*kgo.Client
 	failed atomic.Bool
+	// first is where the last poll started in each partition: an aborted
+	// batch rewinds there, also in partitions with no commit yet.
+	first map[string]map[int32]kgo.EpochOffset
+}
+
+func (a *atLeastOnce) PollRecords(ctx context.Context, max int) kgo.Fetches {
+	fs := a.Client.PollRecords(ctx, max)
+	a.first = map[string]map[int32]kgo.EpochOffset{}
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 {
+			return
+		}
+		if a.first[p.Topic] == nil {
+			a.first[p.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		r := p.Records[0]
+		a.first[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+	})
+	return fs
 }
 
 func newAtLeastOnce(opts []kgo.Opt) (*atLeastOnce, error) {
@@ -55,9 +82,9 @@ func (a *atLeastOnce) End(ctx context.Context, commit kgo.TransactionEndTry) (bo
 		return false, err
 	}
 	if !bool(commit) || a.failed.Load() {
-		// Nothing to undo: what was produced stays. Rewind to the last
-		// commit so the batch is processed again.
-		a.SetOffsets(a.CommittedOffsets())
+		// Nothing to undo: what was produced stays. Rewind so the batch
+		// is processed again.
+		a.SetOffsets(a.first)
 		return false, nil
 	}
 	if err := a.CommitUncommittedOffsets(ctx); err != nil {
