@@ -165,6 +165,7 @@ type runner struct {
 	partitions int32
 	metrics    *metrics
 
+	times  timeCache
 	mu     sync.Mutex
 	states map[int32]*partitionState
 	fatal  error // set by a callback; ends Run
@@ -219,6 +220,7 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	}
 	// Store writes go to the changelogs, in the same transaction.
 	for p, ps := range touched {
+		ps.saveStreamTime()
 		for _, store := range ps.dirty {
 			for key, v := range ps.pending[store] {
 				produce(&kgo.Record{Topic: r.topo.ChangelogTopic(store), Partition: p, Key: []byte(key), Value: v})
@@ -311,14 +313,13 @@ func (r *runner) storeSize(store string) float64 {
 // process runs one record (and the timers it makes due) against its
 // partition's state and returns what to produce.
 func (r *runner) process(ps *partitionState, rec *kgo.Record) []*kgo.Record {
-	at, err := eventTime(rec)
+	at, err := r.times.eventTime(rec)
 	if err != nil {
 		return []*kgo.Record{r.deadLetter(rec, err)}
 	}
 	c := &Context{r: r, ps: ps, partition: rec.Partition, eventTime: at}
 	if ns := at.UnixNano(); ns > ps.stream {
-		ps.stream = ns
-		ps.put(metaStore, streamKey, u64(ns))
+		ps.stream = ns // stored once per transaction, by saveStreamTime
 		ps.expire(r.topo.Stores)
 	}
 	if w := r.topo.Windows; w != nil {

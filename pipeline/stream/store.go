@@ -143,6 +143,17 @@ func (ps *partitionState) reload() {
 	ps.expired = map[string]int64{}
 }
 
+// saveStreamTime writes the stream time into the open transaction if it
+// moved, so it is committed (and changelogged) with what moved it.
+func (ps *partitionState) saveStreamTime() {
+	if v, ok := ps.get(metaStore, streamKey); ok && len(v) == 8 && int64(binary.BigEndian.Uint64(v)) == ps.stream {
+		return
+	}
+	if ps.stream != 0 {
+		ps.put(metaStore, streamKey, u64(ps.stream))
+	}
+}
+
 // keys returns the sorted keys of a store with a prefix, pending writes
 // included: iteration order is part of what makes a replay identical.
 func (ps *partitionState) keys(store, prefix string) []string {

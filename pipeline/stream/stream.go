@@ -273,15 +273,30 @@ func (s KV[V]) Delete(c *Context, key string) { c.Delete(s.Store, key) }
 
 // eventTime is a record's event time: its ce_time header, else its Kafka
 // timestamp.
-func eventTime(r *kgo.Record) (time.Time, error) {
+//
+// Consecutive records often carry the same ce_time (a batch from one
+// moment), so the last parse is remembered.
+func (tc *timeCache) eventTime(r *kgo.Record) (time.Time, error) {
 	for _, h := range r.Headers {
-		if h.Key == "ce_time" {
-			t, err := time.Parse(time.RFC3339Nano, string(h.Value))
-			if err != nil {
-				return time.Time{}, fmt.Errorf("ce_time %q: %w", h.Value, err)
-			}
-			return t.UTC(), nil
+		if h.Key != "ce_time" {
+			continue
 		}
+		if string(h.Value) == tc.raw {
+			return tc.t, nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, string(h.Value))
+		if err != nil {
+			return time.Time{}, fmt.Errorf("ce_time %q: %w", h.Value, err)
+		}
+		tc.raw, tc.t = string(h.Value), t.UTC()
+		return tc.t, nil
 	}
 	return r.Timestamp.UTC(), nil
+}
+
+// timeCache holds the last parsed ce_time; it belongs to the processing
+// loop's goroutine.
+type timeCache struct {
+	raw string
+	t   time.Time
 }
