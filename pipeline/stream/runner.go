@@ -495,7 +495,12 @@ func (r *runner) restore(ctx context.Context, p int32) (*partitionState, int, er
 		byTopic[r.topo.ChangelogTopic(store)] = store
 	}
 	n := 0
+	lastReport := time.Now()
 	for len(remaining) > 0 {
+		if time.Since(lastReport) > 5*time.Second {
+			lastReport = time.Now()
+			r.log.Info("restoring", "partition", p, "records", n, "changelogs_left", len(remaining))
+		}
 		// Compaction can remove the record at the very end of a log (a
 		// purged tombstone or marker): a poll that stays empty for a
 		// while means the end has been read.
