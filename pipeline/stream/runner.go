@@ -70,6 +70,10 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 	r := &runner{topo: topo, cfg: cfg, log: cfg.Logger, outputs: map[string]bool{cfg.DLQ: true},
 		states: map[int32]*partitionState{}}
 	r.metrics = newMetrics(cfg.Registerer, topo.Application, topo.allStores(), r.storeSize)
+	r.changelogs = map[string]string{}
+	for _, store := range topo.allStores() {
+		r.changelogs[store] = topo.ChangelogTopic(store)
+	}
 	for _, o := range topo.Outputs {
 		r.outputs[o] = true
 	}
@@ -165,10 +169,11 @@ type runner struct {
 	partitions int32
 	metrics    *metrics
 
-	times  timeCache
-	mu     sync.Mutex
-	states map[int32]*partitionState
-	fatal  error // set by a callback; ends Run
+	times      timeCache
+	changelogs map[string]string // store -> changelog topic
+	mu         sync.Mutex
+	states     map[int32]*partitionState
+	fatal      error // set by a callback; ends Run
 }
 
 func (r *runner) failure() error {
@@ -222,8 +227,9 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	for p, ps := range touched {
 		ps.saveStreamTime()
 		for _, store := range ps.dirty {
+			topic := r.changelogs[store]
 			for key, v := range ps.pending[store] {
-				produce(&kgo.Record{Topic: r.topo.ChangelogTopic(store), Partition: p, Key: []byte(key), Value: v})
+				produce(&kgo.Record{Topic: topic, Partition: p, Key: []byte(key), Value: v})
 			}
 		}
 	}
@@ -320,7 +326,6 @@ func (r *runner) process(ps *partitionState, rec *kgo.Record) []*kgo.Record {
 	c := &Context{r: r, ps: ps, partition: rec.Partition, eventTime: at}
 	if ns := at.UnixNano(); ns > ps.stream {
 		ps.stream = ns // stored once per transaction, by saveStreamTime
-		ps.expire(r.topo.Stores)
 	}
 	if w := r.topo.Windows; w != nil {
 		for _, win := range w.For(at) {
@@ -590,7 +595,17 @@ func (r *runner) prepareTopics(ctx context.Context) (int32, error) {
 	if err != nil {
 		return 0, fmt.Errorf("stream: describe changelogs: %w", err)
 	}
-	compact := "compact"
+	configs := map[string]map[string]*string{}
+	for _, store := range r.topo.allStores() {
+		policy, retention := "compact", "-1"
+		for _, s := range r.topo.Stores {
+			if s.Name == store && s.Retention > 0 {
+				// Windowed: old windows leave by time, not by tombstones.
+				policy, retention = "compact,delete", strconv.FormatInt((s.Retention+24*time.Hour).Milliseconds(), 10)
+			}
+		}
+		configs[r.topo.ChangelogTopic(store)] = map[string]*string{"cleanup.policy": &policy, "retention.ms": &retention}
+	}
 	for _, topic := range changelogs {
 		if d, ok := existing[topic]; ok && d.Err == nil {
 			if n := int32(len(d.Partitions)); n != partitions {
@@ -598,7 +613,7 @@ func (r *runner) prepareTopics(ctx context.Context) (int32, error) {
 			}
 			continue
 		}
-		resp, err := adm.CreateTopic(ctx, partitions, -1, map[string]*string{"cleanup.policy": &compact}, topic)
+		resp, err := adm.CreateTopic(ctx, partitions, -1, configs[topic], topic)
 		if err == nil {
 			err = resp.Err
 		}

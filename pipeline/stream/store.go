@@ -59,10 +59,11 @@ type partitionState struct {
 	pending map[string]map[string][]byte // store -> key -> value (nil: delete)
 	dirty   []string                     // stores with pending writes, in first-write order
 	expired map[string]int64             // windowed store -> stream time of its last expiry
+	specs   []StoreSpec
 }
 
 func newPartitionState(specs []StoreSpec) *partitionState {
-	ps := &partitionState{stores: map[string]Store{}, timers: &timerQueue{}, expired: map[string]int64{}}
+	ps := &partitionState{stores: map[string]Store{}, timers: &timerQueue{}, expired: map[string]int64{}, specs: specs}
 	for _, s := range specs {
 		ps.stores[s.Name] = memStore{}
 	}
@@ -95,6 +96,8 @@ func (ps *partitionState) put(store, key string, value []byte) {
 	if m == nil {
 		m = map[string][]byte{}
 		ps.pending[store] = m
+	}
+	if len(m) == 0 {
 		ps.dirty = append(ps.dirty, store)
 	}
 	m[key] = value
@@ -111,17 +114,19 @@ func (ps *partitionState) commit() {
 				st.Put(k, v)
 			}
 		}
+		clear(writes) // reused by the next transaction
 	}
-	ps.pending, ps.dirty = nil, nil
+	ps.dirty = ps.dirty[:0]
+	ps.expire()
 }
 
 // abort drops the open transaction's writes, and rebuilds what was derived
 // from them: the stream time and the timer queue.
 func (ps *partitionState) abort() {
-	if ps.pending == nil {
-		return
+	for _, writes := range ps.pending {
+		clear(writes)
 	}
-	ps.pending, ps.dirty = nil, nil
+	ps.dirty = ps.dirty[:0]
 	ps.reload()
 }
 
@@ -141,6 +146,7 @@ func (ps *partitionState) reload() {
 		return true
 	})
 	ps.expired = map[string]int64{}
+	ps.expire()
 }
 
 // saveStreamTime writes the stream time into the open transaction if it
@@ -211,34 +217,33 @@ func (q *timerQueue) Pop() any {
 	return e
 }
 
-// expire deletes, in the open transaction, the entries of windowed stores
-// whose window started more than the store's retention before stream time.
-// It scans a store at most once per quarter of its retention of stream
-// time, so its cost stays small however many records arrive; it depends
-// only on stream time, so a replay expires the same entries.
-func (ps *partitionState) expire(specs []StoreSpec) {
-	for _, s := range specs {
+// expire drops the committed entries of windowed stores whose window
+// started more than the store's retention before the committed stream time.
+// It writes no tombstones: the changelogs of windowed stores are
+// compact,delete topics whose own retention removes the old entries, and a
+// restore runs expire on what it read. Running on committed state only, it
+// can never remove an entry that an aborted transaction's rollback would
+// need. It scans a store at most once per quarter of its retention of
+// stream time.
+func (ps *partitionState) expire() {
+	for _, s := range ps.specs {
 		if s.Retention <= 0 || ps.stream-ps.expired[s.Name] < int64(s.Retention/4) {
 			continue
 		}
 		ps.expired[s.Name] = ps.stream
-		cutoff := WindowKey(time.Unix(0, ps.stream-s.Retention.Nanoseconds()), "")
 		// Window keys sort by start, so comparing the keys as strings
-		// finds the expired ones; the order of the deletes is irrelevant.
+		// finds the expired ones.
+		cutoff := WindowKey(time.Unix(0, ps.stream-s.Retention.Nanoseconds()), "")
+		st := ps.stores[s.Name]
 		var expired []string
-		ps.stores[s.Name].Range(func(k string) bool {
+		st.Range(func(k string) bool {
 			if k < cutoff {
 				expired = append(expired, k)
 			}
 			return true
 		})
-		for k, v := range ps.pending[s.Name] {
-			if v != nil && k < cutoff {
-				expired = append(expired, k)
-			}
-		}
 		for _, k := range expired {
-			ps.put(s.Name, k, nil)
+			st.Delete(k)
 		}
 	}
 }
