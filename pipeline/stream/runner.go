@@ -170,6 +170,7 @@ type runner struct {
 	metrics    *metrics
 
 	times      timeCache
+	ctx        Context           // reused by every callback
 	changelogs map[string]string // store -> changelog topic
 	mu         sync.Mutex
 	states     map[int32]*partitionState
@@ -211,16 +212,12 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		}
 		touched[rec.Partition] = ps
 		r.metrics.in.Inc()
-		for _, out := range r.process(ps, rec) {
-			produce(out)
-		}
+		r.process(ps, rec, produce)
 	})
 	if punctuate {
 		for p, ps := range r.owned() {
 			touched[p] = ps
-			for _, out := range r.punctuate(ps, p) {
-				produce(out)
-			}
+			r.punctuate(ps, p, produce)
 		}
 	}
 	// Store writes go to the changelogs, in the same transaction.
@@ -271,15 +268,14 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 }
 
 // punctuate runs the wall-clock callback for one partition.
-func (r *runner) punctuate(ps *partitionState, p int32) []*kgo.Record {
-	now := time.Now().UTC()
-	c := &Context{r: r, ps: ps, partition: p, eventTime: now}
+func (r *runner) punctuate(ps *partitionState, p int32, produce func(*kgo.Record)) {
+	c := r.context(ps, p, time.Now().UTC())
 	if err := r.topo.Punctuate(c); err != nil {
 		r.log.Error("punctuation failed; its writes and emits are dropped", "partition", p, "err", err)
 		r.metrics.timerErrors.Inc()
-		return nil
+		return
 	}
-	return r.apply(ps, c)
+	r.apply(ps, c, produce)
 }
 
 // owned returns the partitions this instance holds state for.
@@ -318,54 +314,73 @@ func (r *runner) storeSize(store string) float64 {
 
 // process runs one record (and the timers it makes due) against its
 // partition's state and returns what to produce.
-func (r *runner) process(ps *partitionState, rec *kgo.Record) []*kgo.Record {
+func (r *runner) process(ps *partitionState, rec *kgo.Record, produce func(*kgo.Record)) {
 	at, err := r.times.eventTime(rec)
 	if err != nil {
-		return []*kgo.Record{r.deadLetter(rec, err)}
+		produce(r.deadLetter(rec, err))
+		return
 	}
-	c := &Context{r: r, ps: ps, partition: rec.Partition, eventTime: at}
 	if ns := at.UnixNano(); ns > ps.stream {
 		ps.stream = ns // stored once per transaction, by saveStreamTime
 	}
+	c := r.context(ps, rec.Partition, at)
 	if w := r.topo.Windows; w != nil {
-		for _, win := range w.For(at) {
-			if w.Open(win, c.StreamTime()) {
+		now := c.StreamTime()
+		all := w.appendFor(c.windows, at)
+		c.windows = all[:0] // filtered in place: the open ones
+		for _, win := range all {
+			if w.Open(win, now) {
 				c.windows = append(c.windows, win)
 			}
 		}
 		if len(c.windows) == 0 {
 			r.metrics.late.Inc()
-			return append([]*kgo.Record{r.deadLetter(rec, fmt.Errorf("late record: event time %s, stream time %s, grace %s",
-				at.Format(time.RFC3339Nano), c.StreamTime().Format(time.RFC3339Nano), w.Grace))}, r.fireTimers(ps, rec.Partition)...)
+			produce(r.deadLetter(rec, fmt.Errorf("late record: event time %s, stream time %s, grace %s",
+				at.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano), w.Grace)))
+			r.fireTimers(ps, rec.Partition, produce)
+			return
 		}
 	}
-	var out []*kgo.Record
 	if err := r.topo.Process(c, rec); err != nil {
-		out = append(out, r.deadLetter(rec, err))
+		produce(r.deadLetter(rec, err))
 	} else {
-		out = append(out, r.apply(ps, c)...)
+		r.apply(ps, c, produce)
 	}
-	return append(out, r.fireTimers(ps, rec.Partition)...)
+	r.fireTimers(ps, rec.Partition, produce)
 }
 
-// apply moves a successful callback's writes into the transaction.
-func (r *runner) apply(ps *partitionState, c *Context) []*kgo.Record {
+// context readies the runner's one Context for a callback. Callbacks run
+// one at a time and must not keep it, so its buffers are reused.
+func (r *runner) context(ps *partitionState, partition int32, at time.Time) *Context {
+	c := &r.ctx
+	*c = Context{r: r, ps: ps, partition: partition, eventTime: at,
+		windows: c.windows[:0], emitted: c.emitted[:0], writes: c.writes[:0]}
+	return c
+}
+
+// apply moves a successful callback's writes into the transaction and
+// produces its emits.
+func (r *runner) apply(ps *partitionState, c *Context, produce func(*kgo.Record)) {
 	for _, w := range c.writes {
 		ps.put(w.store, w.key, w.value)
 		if w.store == timersStore && w.value != nil {
 			heap.Push(ps.timers, timerEntry{id: w.key, at: int64(be64(w.value))})
 		}
 	}
-	r.metrics.out.Add(float64(len(c.emitted)))
+	for _, e := range c.emitted {
+		produce(e)
+	}
 	if len(c.emitted) > 0 {
+		r.metrics.out.Add(float64(len(c.emitted)))
 		r.metrics.latency.Observe(time.Since(c.eventTime).Seconds())
 	}
-	return c.emitted
 }
 
 // fireTimers runs the timers that stream time has reached, in time order.
-func (r *runner) fireTimers(ps *partitionState, partition int32) []*kgo.Record {
-	var out []*kgo.Record
+func (r *runner) fireTimers(ps *partitionState, partition int32, produce func(*kgo.Record)) {
+	if ps.timers.Len() == 0 || (*ps.timers)[0].at > ps.stream {
+		return
+	}
 	// Take the due timers first: one that a handler sets again at or
 	// before stream time fires at the next record, not in a loop here.
 	var due []timerEntry
@@ -382,15 +397,14 @@ func (r *runner) fireTimers(ps *partitionState, partition int32) []*kgo.Record {
 			continue
 		}
 		at := time.Unix(0, e.at).UTC()
-		c := &Context{r: r, ps: ps, partition: partition, eventTime: at}
+		c := r.context(ps, partition, at)
 		if err := r.topo.OnTimer(c, Timer{ID: e.id, At: at}); err != nil {
 			r.log.Error("timer failed; its writes and emits are dropped", "timer", e.id, "err", err)
 			r.metrics.timerErrors.Inc()
 			continue
 		}
-		out = append(out, r.apply(ps, c)...)
+		r.apply(ps, c, produce)
 	}
-	return out
 }
 
 // deadLetter wraps a record for the DLQ with why and where from.

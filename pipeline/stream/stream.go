@@ -109,7 +109,8 @@ func (t *Topology) allStores() []string {
 
 // Context is what Process and OnTimer see of one record or timer: its
 // partition's stores, clock and timers, and where to emit. Writes and emits
-// are part of the current transaction.
+// are part of the current transaction. A Context is valid only during the
+// call it is given to.
 type Context struct {
 	r         *runner
 	ps        *partitionState

@@ -39,11 +39,15 @@ type Window struct {
 
 // For returns the windows containing t, oldest first. Windows are aligned
 // to the Unix epoch, so every instance and every replay agrees on them.
-func (w Windows) For(t time.Time) []Window {
+func (w Windows) For(t time.Time) []Window { return w.appendFor(nil, t) }
+
+// appendFor appends the windows containing t to dst[len(dst):] and returns
+// them, reusing dst's spare capacity.
+func (w Windows) appendFor(dst []Window, t time.Time) []Window {
 	ns := t.UnixNano()
 	size, adv := w.Size.Nanoseconds(), w.Advance.Nanoseconds()
 	last := floorDiv(ns, adv) * adv // latest window start at or before t
-	var out []Window
+	out := dst[len(dst):]
 	for start := last - ((size-1)/adv)*adv; start <= last; start += adv {
 		if start+size > ns {
 			out = append(out, Window{Start: time.Unix(0, start).UTC(), End: time.Unix(0, start+size).UTC()})
