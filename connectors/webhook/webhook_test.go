@@ -308,17 +308,7 @@ func TestDuplicateDeliveries(t *testing.T) {
 				p.err = errors.New("down")
 			}
 			h, _ := newHandler(t, p, func(c *Config) { c.ProduceTimeout = 5 * time.Second })
-			codes := make(chan int, 3)
-			for range 3 {
-				go func() {
-					rec := httptest.NewRecorder()
-					h.ServeHTTP(rec, request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body))
-					codes <- rec.Code
-				}()
-			}
-			for h.inFlight.Load() < 3 {
-				time.Sleep(time.Millisecond)
-			}
+			codes := inFlight(h, 3)
 			close(p.release)
 			want := 200
 			if fail {
@@ -369,20 +359,27 @@ func TestDedupeForgets(t *testing.T) {
 	}
 }
 
-func TestLoadShedding(t *testing.T) {
-	p := &recorder{release: make(chan struct{})}
-	h, _ := newHandler(t, p, func(c *Config) { c.MaxInFlight, c.ProduceTimeout, c.DedupeWindow = 2, 5*time.Second, 0 })
-	done := make(chan int, 2)
-	for range 2 {
+// inFlight starts n deliveries of body and returns once all n are being
+// handled; their status codes arrive on the channel.
+func inFlight(h *Handler, n int) <-chan int {
+	codes := make(chan int, n)
+	for range n {
 		go func() {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body))
-			done <- rec.Code
+			codes <- rec.Code
 		}()
 	}
-	for h.inFlight.Load() < 2 {
+	for h.inFlight.Load() < int64(n) {
 		time.Sleep(time.Millisecond)
 	}
+	return codes
+}
+
+func TestLoadShedding(t *testing.T) {
+	p := &recorder{release: make(chan struct{})}
+	h, _ := newHandler(t, p, func(c *Config) { c.MaxInFlight, c.ProduceTimeout, c.DedupeWindow = 2, 5*time.Second, 0 })
+	done := inFlight(h, 2)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, request(http.MethodPost, RouteTikTok, "application/json", signature(current, body), body))
 	if rec.Code != 503 || !strings.Contains(rec.Body.String(), ReasonOverloaded) || rec.Header().Get("Retry-After") == "" {
