@@ -171,6 +171,7 @@ type runner struct {
 
 	times      timeCache
 	ctx        Context           // reused by every callback
+	emitTimes  []time.Time       // event times of this transaction's emitting callbacks
 	changelogs map[string]string // store -> changelog topic
 	mu         sync.Mutex
 	states     map[int32]*partitionState
@@ -203,6 +204,7 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		})
 	}
 	touched := map[int32]*partitionState{}
+	r.emitTimes = r.emitTimes[:0]
 	missing := false
 	fetches.EachRecord(func(rec *kgo.Record) {
 		ps := r.state(rec.Partition)
@@ -226,7 +228,9 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		for _, store := range ps.dirty {
 			topic := r.changelogs[store]
 			for key, v := range ps.pending[store] {
-				produce(&kgo.Record{Topic: topic, Partition: p, Key: []byte(key), Value: v})
+				// One clock reading for the transaction's changelog
+				// records, not one per record inside the client.
+				produce(&kgo.Record{Topic: topic, Partition: p, Key: []byte(key), Value: v, Timestamp: start})
 			}
 		}
 	}
@@ -263,7 +267,12 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		r.log.Info("transaction aborted (rebalance); state rolled back with the offsets")
 		return nil
 	}
-	r.metrics.commit.Observe(time.Since(start).Seconds())
+	committedAt := time.Now()
+	r.metrics.commit.Observe(committedAt.Sub(start).Seconds())
+	// Outputs become visible at the commit: that is when their latency ends.
+	for _, at := range r.emitTimes {
+		r.metrics.latency.Observe(committedAt.Sub(at).Seconds())
+	}
 	return nil
 }
 
@@ -372,7 +381,7 @@ func (r *runner) apply(ps *partitionState, c *Context, produce func(*kgo.Record)
 	}
 	if len(c.emitted) > 0 {
 		r.metrics.out.Add(float64(len(c.emitted)))
-		r.metrics.latency.Observe(time.Since(c.eventTime).Seconds())
+		r.emitTimes = append(r.emitTimes, c.eventTime)
 	}
 }
 
