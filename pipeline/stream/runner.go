@@ -19,6 +19,10 @@ import (
 // transactionTimeout bounds one transaction's produce and commit.
 const transactionTimeout = time.Minute
 
+// idlePunctuation is the shortest interval between punctuations of an
+// instance that has no records to process.
+const idlePunctuation = 2 * time.Second
+
 // restoreIdle is how long a restore waits on a changelog that returns
 // nothing before taking it as fully read.
 const restoreIdle = 5 * time.Second
@@ -129,7 +133,15 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 		}
 		punctuate := topo.Punctuate != nil && !time.Now().Before(nextPunctuation)
 		if punctuate {
-			nextPunctuation = time.Now().Add(topo.PunctuateEvery)
+			// A transaction that commits no offsets makes franz-go hold
+			// off rebalances for 500 ms after it (its pre-KIP-447
+			// precaution): punctuating an idle instance more often than
+			// idlePunctuation would starve the group of rebalances.
+			every := topo.PunctuateEvery
+			if fetches.NumRecords() == 0 {
+				every = max(every, idlePunctuation)
+			}
+			nextPunctuation = time.Now().Add(every)
 		}
 		if err := fetches.Err0(); err != nil && !errors.Is(err, context.Canceled) {
 			var fatal bool

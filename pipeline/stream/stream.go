@@ -55,6 +55,7 @@ type Topology struct {
 	// own: for work that must happen even when no record arrives (a
 	// heartbeat, flushing on a deadline). What it does depends on when it
 	// runs, so a replay does not repeat it exactly; stream-time timers do.
+	// While no records arrive it runs at most every 2 seconds.
 	Punctuate      func(c *Context) error
 	PunctuateEvery time.Duration
 }
