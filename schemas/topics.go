@@ -118,14 +118,3 @@ func Lookup(name string) (Topic, bool) {
 	}
 	return Topic{}, false
 }
-
-// Headers a record carries on the DLQ, besides the original record's own
-// headers: why it failed and where it came from, so it can be inspected and
-// replayed to its topic.
-const (
-	HeaderDLQError     = "dlq_error"
-	HeaderDLQTopic     = "dlq_topic"
-	HeaderDLQPartition = "dlq_partition"
-	HeaderDLQOffset    = "dlq_offset"
-	HeaderDLQConsumer  = "dlq_consumer"
-)

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/creatorflow/creatorflow/pipeline/stream"
 	"github.com/creatorflow/creatorflow/schemas"
 )
 
@@ -210,7 +210,7 @@ func (s *Sink) write(ctx context.Context, records []*kgo.Record) error {
 		table := s.cfg.Topics[r.Topic]
 		row, err := decode(table, r)
 		if err != nil {
-			dead = append(dead, deadLetter(r, s.cfg.DLQTopic, s.cfg.Group, err))
+			dead = append(dead, stream.DeadLetter(r, s.cfg.DLQTopic, s.cfg.Group, err))
 			continue
 		}
 		rows[table.Name] = append(rows[table.Name], row)
@@ -229,7 +229,7 @@ func (s *Sink) write(ctx context.Context, records []*kgo.Record) error {
 			return fmt.Errorf("sink: write to DLQ: %w", err)
 		}
 		s.metrics.dlq.Add(float64(len(dead)))
-		s.log.Warn("records sent to the DLQ", "count", len(dead), "first_error", string(header(dead[0], schemas.HeaderDLQError)))
+		s.log.Warn("records sent to the DLQ", "count", len(dead), "first_error", string(header(dead[0], stream.HeaderDLQError)))
 	}
 	if err := s.kafka.CommitRecords(ctx, records...); err != nil {
 		// The rows are in ClickHouse; whoever owns the partitions now
@@ -289,19 +289,6 @@ func decode(table Table, r *kgo.Record) ([]any, error) {
 		return nil, err
 	}
 	return table.Row(r, env)
-}
-
-// deadLetter wraps a record for the DLQ: same key, value and headers, plus
-// the error and the record's origin.
-func deadLetter(r *kgo.Record, topic, consumer string, cause error) *kgo.Record {
-	headers := append(append([]kgo.RecordHeader(nil), r.Headers...),
-		kgo.RecordHeader{Key: schemas.HeaderDLQError, Value: []byte(cause.Error())},
-		kgo.RecordHeader{Key: schemas.HeaderDLQTopic, Value: []byte(r.Topic)},
-		kgo.RecordHeader{Key: schemas.HeaderDLQPartition, Value: []byte(strconv.Itoa(int(r.Partition)))},
-		kgo.RecordHeader{Key: schemas.HeaderDLQOffset, Value: []byte(strconv.FormatInt(r.Offset, 10))},
-		kgo.RecordHeader{Key: schemas.HeaderDLQConsumer, Value: []byte(consumer)},
-	)
-	return &kgo.Record{Topic: topic, Key: r.Key, Value: r.Value, Headers: headers}
 }
 
 func header(r *kgo.Record, key string) []byte {

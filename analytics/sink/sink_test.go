@@ -15,6 +15,7 @@ import (
 	"github.com/creatorflow/creatorflow/analytics/sink"
 	"github.com/creatorflow/creatorflow/pipeline/migrate"
 	"github.com/creatorflow/creatorflow/pipeline/stacktest"
+	"github.com/creatorflow/creatorflow/pipeline/stream"
 	"github.com/creatorflow/creatorflow/schemas"
 	"github.com/creatorflow/creatorflow/schemas/migrations"
 )
@@ -115,7 +116,7 @@ func TestExactAfterReplay(t *testing.T) {
 		for _, kv := range r.Headers {
 			h[kv.Key] = string(kv.Value)
 		}
-		if string(r.Key) != "foreign" || h[schemas.HeaderDLQTopic] != topic || h[schemas.HeaderDLQOffset] != fmt.Sprint(recs[n].Offset) || h[schemas.HeaderDLQPartition] != fmt.Sprint(recs[n].Partition) || h[schemas.HeaderDLQError] == "" {
+		if string(r.Key) != "foreign" || h[stream.HeaderDLQTopic] != topic || h[stream.HeaderDLQOffset] != fmt.Sprint(recs[n].Offset) || h[stream.HeaderDLQPartition] != fmt.Sprint(recs[n].Partition) || h[stream.HeaderDLQError] == "" {
 			t.Fatalf("DLQ record key %s headers %v", r.Key, h)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/creatorflow/creatorflow/pipeline/stacktest"
 )
 
 func start(t *testing.T, dir string) *Broker {
@@ -122,7 +124,7 @@ func TestPersistsAcrossRestart(t *testing.T) {
 func TestKcatInterop(t *testing.T) {
 	kcat, err := exec.LookPath("kcat")
 	if err != nil {
-		t.Skip("kcat is not installed (make up installs it)")
+		stacktest.Unavailable(t, "kcat", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -43,9 +43,10 @@ func setting(name, def string) string {
 	return def
 }
 
-// unavailable skips or fails the test because a service of the stack is not
-// there.
-func unavailable(t testing.TB, service string, err error) {
+// Unavailable skips the test, or fails it under CREATORFLOW_TEST_STACK=require,
+// because something the stack provides (a service, a tool such as kcat) is
+// not there.
+func Unavailable(t testing.TB, service string, err error) {
 	t.Helper()
 	msg := fmt.Sprintf("%s of the local stack is not reachable (run `make up`): %v", service, err)
 	if os.Getenv("CREATORFLOW_TEST_STACK") == "require" {
@@ -88,7 +89,7 @@ func Broker(t testing.TB) Kafka {
 	t.Helper()
 	brokers := strings.Split(setting("CREATORFLOW_TEST_BROKERS", DefaultBrokers), ",")
 	if err := dial(brokers[0]); err != nil {
-		unavailable(t, "the Kafka broker", err)
+		Unavailable(t, "the Kafka broker", err)
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
@@ -99,7 +100,7 @@ func Broker(t testing.TB) Kafka {
 	defer cancel()
 	if _, err := adm.ListBrokers(ctx); err != nil {
 		cl.Close()
-		unavailable(t, "the Kafka broker", err)
+		Unavailable(t, "the Kafka broker", err)
 	}
 	k := Kafka{Brokers: brokers, Prefix: Name(t) + ".", Admin: adm}
 	t.Cleanup(func() {
@@ -135,7 +136,7 @@ func Postgres(t testing.TB) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		unavailable(t, "PostgreSQL", err)
+		Unavailable(t, "PostgreSQL", err)
 	}
 	defer conn.Close(context.Background())
 	name := Name(t)
@@ -181,7 +182,7 @@ func ClickHouse(t testing.TB) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := conn.Ping(ctx); err != nil {
-		unavailable(t, "ClickHouse", err)
+		Unavailable(t, "ClickHouse", err)
 	}
 	name := Name(t)
 	if err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {

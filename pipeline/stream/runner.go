@@ -3,6 +3,7 @@ package stream
 import (
 	"container/heap"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -385,7 +386,7 @@ func (r *runner) apply(ps *partitionState, c *Context, produce func(*kgo.Record)
 	for _, w := range c.writes {
 		ps.put(w.store, w.key, w.value)
 		if w.store == timersStore && w.value != nil {
-			heap.Push(ps.timers, timerEntry{id: w.key, at: int64(be64(w.value))})
+			heap.Push(ps.timers, timerEntry{id: w.key, at: int64(binary.BigEndian.Uint64(w.value))})
 		}
 	}
 	for _, e := range c.emitted {
@@ -410,7 +411,7 @@ func (r *runner) fireTimers(ps *partitionState, partition int32, produce func(*k
 	}
 	for _, e := range due {
 		v, ok := ps.get(timersStore, e.id)
-		if !ok || int64(be64(v)) != e.at {
+		if !ok || len(v) != 8 || int64(binary.BigEndian.Uint64(v)) != e.at {
 			continue // cancelled or moved since it was queued
 		}
 		ps.put(timersStore, e.id, nil)
@@ -428,17 +429,10 @@ func (r *runner) fireTimers(ps *partitionState, partition int32, produce func(*k
 	}
 }
 
-// deadLetter wraps a record for the DLQ with why and where from.
+// deadLetter counts a record and wraps it for the DLQ.
 func (r *runner) deadLetter(rec *kgo.Record, cause error) *kgo.Record {
 	r.metrics.dlq.Inc()
-	headers := append(append([]kgo.RecordHeader(nil), rec.Headers...),
-		kgo.RecordHeader{Key: "dlq_error", Value: []byte(cause.Error())},
-		kgo.RecordHeader{Key: "dlq_topic", Value: []byte(rec.Topic)},
-		kgo.RecordHeader{Key: "dlq_partition", Value: []byte(strconv.Itoa(int(rec.Partition)))},
-		kgo.RecordHeader{Key: "dlq_offset", Value: []byte(strconv.FormatInt(rec.Offset, 10))},
-		kgo.RecordHeader{Key: "dlq_consumer", Value: []byte(r.topo.Application)},
-	)
-	return &kgo.Record{Topic: r.cfg.DLQ, Key: rec.Key, Value: rec.Value, Headers: headers, Timestamp: rec.Timestamp}
+	return DeadLetter(rec, r.cfg.DLQ, r.topo.Application, cause)
 }
 
 func (r *runner) state(p int32) *partitionState {
@@ -583,13 +577,6 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
-}
-
-func be64(b []byte) uint64 {
-	if len(b) != 8 {
-		return 0
-	}
-	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 | uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
 }
 
 func (r *runner) changelogTopics() map[string]bool {

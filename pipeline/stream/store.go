@@ -156,7 +156,7 @@ func (ps *partitionState) saveStreamTime() {
 		return
 	}
 	if ps.stream != 0 {
-		ps.put(metaStore, streamKey, u64(ps.stream))
+		ps.put(metaStore, streamKey, binary.BigEndian.AppendUint64(nil, uint64(ps.stream)))
 	}
 }
 
@@ -183,12 +183,6 @@ func (ps *partitionState) keys(store, prefix string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func u64(n int64) []byte {
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint64(b, uint64(n))
-	return b
 }
 
 // timerQueue orders timers by due time, then id, so timers due at the same

@@ -18,6 +18,7 @@
 package stream
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -208,7 +209,7 @@ func (c *Context) Emit(r *kgo.Record) {
 // Schedule sets the timer id to fire once stream time reaches at; setting it
 // again moves it.
 func (c *Context) Schedule(id string, at time.Time) {
-	c.writes = append(c.writes, write{timersStore, id, u64(at.UnixNano())})
+	c.writes = append(c.writes, write{timersStore, id, binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))})
 }
 
 // CancelTimer removes the timer id.
