@@ -107,3 +107,11 @@ func TestEventID(t *testing.T) {
 		t.Errorf("pre-2014 event time not clamped: %v", early.Time())
 	}
 }
+
+func BenchmarkEnvelopeHeaders(b *testing.B) {
+	e := NewEnvelope("tiktok.webhook", 1, "tiktok-shop/7495000000000000000", time.Unix(1_700_000_000, 0))
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Headers()
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/ksuid"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/creatorflow/creatorflow/schemas"
@@ -339,10 +340,10 @@ func TestDuplicateDeliveries(t *testing.T) {
 func TestDedupeForgets(t *testing.T) {
 	d := newDedupe(time.Minute, 2)
 	accept := func(name string, at time.Time) bool {
-		key := dedupeKey{topic: name}
-		c, owner := d.claim(key, at)
+		id := ksuid.KSUID{name[0]}
+		c, owner := d.claim(id, at)
 		if owner {
-			d.finish(key, c, true, at)
+			d.finish(id, c, true, at)
 		}
 		return owner
 	}
@@ -356,6 +357,55 @@ func TestDedupeForgets(t *testing.T) {
 	accept("c", clock.Add(63*time.Second))
 	if d.size() > 2 {
 		t.Fatalf("%d entries, bound is 2", d.size())
+	}
+}
+
+// TestDedupeRing fills the ring past its bound many times over, every 7th
+// delivery failing: exactly the newest accepted ids within both the window
+// and the bound are remembered.
+func TestDedupeRing(t *testing.T) {
+	const bound, total = 100, 1000
+	id := func(i int) ksuid.KSUID { return ksuid.KSUID{byte(i >> 8), byte(i)} }
+	at := func(i int) time.Time { return clock.Add(time.Duration(i) * 100 * time.Millisecond) }
+	for _, tc := range []struct {
+		name   string
+		window time.Duration
+		newest int // the accepted ids remembered at the end
+	}{
+		{"bound decides", time.Hour, bound},
+		{"window decides", 5 * time.Second, 43}, // ids 950..999 less the failed
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDedupe(tc.window, bound)
+			var accepted []int
+			for i := range total {
+				c, owner := d.claim(id(i), at(i))
+				if !owner {
+					t.Fatalf("id %d: a new id was taken for a duplicate", i)
+				}
+				d.finish(id(i), c, i%7 != 0, at(i))
+				if i%7 != 0 {
+					accepted = append(accepted, i)
+				}
+				if d.size() > bound {
+					t.Fatalf("after %d: %d entries, bound is %d", i, d.size(), bound)
+				}
+			}
+			want := map[int]bool{}
+			for _, i := range accepted[len(accepted)-tc.newest:] {
+				want[i] = true
+			}
+			now := at(total - 1)
+			for i := range total {
+				c, owner := d.claim(id(i), now)
+				if owner {
+					d.finish(id(i), c, false, now)
+				}
+				if !owner != want[i] {
+					t.Fatalf("id %d: remembered %v, want %v", i, !owner, want[i])
+				}
+			}
+		})
 	}
 }
 
