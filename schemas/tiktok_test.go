@@ -443,3 +443,23 @@ func TestDuplicateMemberNameInErrorIsSafe(t *testing.T) {
 		}
 	}
 }
+
+// FuzzScanValue checks that scanValue accepts exactly what json.Valid
+// accepts: parseBody relies on it instead of json.Valid.
+func FuzzScanValue(f *testing.F) {
+	for _, seed := range []string{
+		`{}`, `[]`, `{"a":1}`, `[1,2.5,-0.1e+3,"x\u00e9\n",true,false,null,{"b":[{}]}]`,
+		` {"a" : [ ] , "b" : { } } `, `01`, `1.`, `-`, `1e`, `"\x"`, `"\u12"`, "\"\x01\"", `{"a"}`, `{,}`,
+		`[1,]`, `{"a":1,}`, `tru`, `nul`, `{"a":1}x`, `[[[[[[]]]]]]`, "\"\xff\"", strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+		strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		end := scanValue(data, skipSpace(data, 0))
+		got := end >= 0 && skipSpace(data, end) == len(data)
+		if want := json.Valid(data); got != want {
+			t.Fatalf("scanValue says valid=%v, json.Valid says %v, for %q", got, want, data)
+		}
+	})
+}
