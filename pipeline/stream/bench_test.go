@@ -196,7 +196,8 @@ func BenchmarkRuntimeRestore1MKeys(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		ps, n, err := r.restore(ctx, 0)
+		states, n, err := r.restore(ctx, []int32{0})
+		ps := states[0]
 		if err != nil {
 			b.Fatal(err)
 		}

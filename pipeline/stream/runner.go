@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -48,8 +50,17 @@ type Config struct {
 	// changelogs are produced, flushed, then the offsets committed, with no
 	// transaction. A crash between the two repeats the work.
 	AtLeastOnce bool
-	// MaxPollRecords bounds the records of one transaction.
+	// MaxPollRecords bounds the records of one poll.
 	MaxPollRecords int
+	// CommitInterval is how long a transaction keeps taking in records that
+	// are already fetched before it commits (Kafka Streams'
+	// commit.interval.ms). A backlog is then processed in a few large
+	// transactions rather than one per poll, whose fixed cost (the offset
+	// commit and the transaction markers) would dominate; records that
+	// trickle in are committed at once, since a transaction never waits
+	// for records. Zero means 50 ms; a negative value, one poll per
+	// transaction.
+	CommitInterval time.Duration
 	// Registerer receives the runtime's metrics; nil registers none.
 	Registerer prometheus.Registerer
 	// Logger receives the runtime's logs; nil discards them.
@@ -68,6 +79,9 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 	}
 	if cfg.MaxPollRecords <= 0 {
 		cfg.MaxPollRecords = 10_000
+	}
+	if cfg.CommitInterval == 0 {
+		cfg.CommitInterval = 50 * time.Millisecond
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -144,15 +158,9 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 			}
 			nextPunctuation = time.Now().Add(every)
 		}
-		if err := fetches.Err0(); err != nil && !errors.Is(err, context.Canceled) {
-			var fatal bool
-			fetches.EachError(func(_ string, _ int32, err error) { fatal = fatal || isFatal(err) })
-			if fatal {
-				return fmt.Errorf("stream: fetch: %w", err)
-			}
-			r.log.Warn("fetch error", "err", err)
+		if err := r.checkFetches(fetches); err != nil {
+			return err
 		}
-		r.observeLag(fetches)
 		if fetches.NumRecords() == 0 && !punctuate {
 			sess.AllowRebalance() // an empty poll may still hold the rebalance gate
 			continue
@@ -166,6 +174,21 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// checkFetches logs the errors of a poll and records the consumer lag; an
+// error meaning data was lost ends Run.
+func (r *runner) checkFetches(fetches kgo.Fetches) error {
+	if err := fetches.Err0(); err != nil && !errors.Is(err, context.Canceled) {
+		var fatal bool
+		fetches.EachError(func(_ string, _ int32, err error) { fatal = fatal || isFatal(err) })
+		if fatal {
+			return fmt.Errorf("stream: fetch: %w", err)
+		}
+		r.log.Warn("fetch error", "err", err)
+	}
+	r.observeLag(fetches)
 	return nil
 }
 
@@ -219,16 +242,34 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	touched := map[int32]*partitionState{}
 	r.emitTimes = r.emitTimes[:0]
 	missing := false
-	fetches.EachRecord(func(rec *kgo.Record) {
-		ps := r.state(rec.Partition)
-		if ps == nil {
-			missing = true // revoked meanwhile: this transaction will abort
-			return
+	for {
+		fetches.EachRecord(func(rec *kgo.Record) {
+			ps := r.state(rec.Partition)
+			if ps == nil {
+				missing = true // revoked meanwhile: this transaction will abort
+				return
+			}
+			touched[rec.Partition] = ps
+			r.metrics.in.Inc()
+			r.process(ps, rec, produce)
+		})
+		if missing || time.Since(start) >= r.cfg.CommitInterval {
+			break
 		}
-		touched[rec.Partition] = ps
-		r.metrics.in.Inc()
-		r.process(ps, rec, produce)
-	})
+		// Only what is fetched already: with a nil context, PollRecords
+		// never waits.
+		fetches = sess.PollRecords(nil, r.cfg.MaxPollRecords)
+		if fetches.NumRecords() == 0 {
+			break
+		}
+		if err := r.checkFetches(fetches); err != nil {
+			_, _ = sess.End(ctx, kgo.TryAbort) // Run ends with err either way
+			for _, ps := range touched {
+				ps.abort()
+			}
+			return err
+		}
+	}
 	if punctuate {
 		for p, ps := range r.owned() {
 			touched[p] = ps
@@ -239,12 +280,7 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	for p, ps := range touched {
 		ps.saveStreamTime()
 		for _, store := range ps.dirty {
-			topic := r.changelogs[store]
-			for key, v := range ps.pending[store] {
-				// One clock reading for the transaction's changelog
-				// records, not one per record inside the client.
-				produce(&kgo.Record{Topic: topic, Partition: p, Key: []byte(key), Value: v, Timestamp: start})
-			}
+			r.produceChangelog(r.changelogs[store], p, ps.pending[store], start, produce)
 		}
 	}
 	// Every record must be acknowledged before deciding: a record can fail
@@ -287,6 +323,24 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		r.metrics.latency.Observe(committedAt.Sub(at).Seconds())
 	}
 	return nil
+}
+
+// produceChangelog produces one changelog record per key written in the
+// transaction, its last value (nil: a tombstone). The records and their keys
+// are allocated in one piece each, and stamped with one clock reading: on a
+// busy partition these are most of the records a transaction writes.
+func (r *runner) produceChangelog(topic string, p int32, writes map[string][]byte, at time.Time, produce func(*kgo.Record)) {
+	size := 0
+	for key := range writes {
+		size += len(key)
+	}
+	recs := make([]kgo.Record, 0, len(writes))
+	keys := make([]byte, 0, size)
+	for key, v := range writes {
+		keys = append(keys, key...)
+		recs = append(recs, kgo.Record{Topic: topic, Partition: p, Key: keys[len(keys)-len(key):], Value: v, Timestamp: at})
+		produce(&recs[len(recs)-1])
+	}
 }
 
 // punctuate runs the wall-clock callback for one partition.
@@ -450,29 +504,30 @@ func (r *runner) assigned(ctx context.Context, cl *kgo.Client, assigned map[stri
 			want[p] = true
 		}
 	}
-	for p := range want {
-		// Always from the changelog, even if state is still here: the
-		// session may have swallowed the revoke of an idle instance, and
-		// another instance may have owned the partition meanwhile.
-		start := time.Now()
-		ps, n, err := r.restore(ctx, p)
-		if err != nil {
-			// Processing without the state would be wrong and aborting
-			// forever would stall every partition: stop, and let the
-			// supervisor restart the instance.
-			r.log.Error("restore failed", "partition", p, "err", err)
-			r.mu.Lock()
-			delete(r.states, p)
-			r.fatal = errors.Join(r.fatal, fmt.Errorf("restore partition %d: %w", p, err))
-			r.mu.Unlock()
-			continue
-		}
+	// Always from the changelog, even if state is still here: the session
+	// may have swallowed the revoke of an idle instance, and another
+	// instance may have owned the partition meanwhile.
+	start := time.Now()
+	states, n, err := r.restore(ctx, slices.Sorted(maps.Keys(want)))
+
+	if err != nil {
+		// Processing without the state would be wrong and aborting
+		// forever would stall every partition: stop, and let the
+		// supervisor restart the instance.
+		r.log.Error("restore failed", "partitions", len(want), "err", err)
 		r.mu.Lock()
-		r.states[p] = ps
+		for p := range want {
+			delete(r.states, p)
+		}
+		r.fatal = errors.Join(r.fatal, fmt.Errorf("restore: %w", err))
 		r.mu.Unlock()
-		r.metrics.restore.Observe(time.Since(start).Seconds())
-		r.log.Info("partition restored", "partition", p, "records", n, "took", time.Since(start).Round(time.Millisecond))
+		return
 	}
+	r.mu.Lock()
+	maps.Copy(r.states, states)
+	r.mu.Unlock()
+	r.metrics.restore.Observe(time.Since(start).Seconds())
+	r.log.Info("partitions restored", "partitions", slices.Sorted(maps.Keys(want)), "records", n, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // revoked forgets the state of partitions this instance no longer owns; the
@@ -487,12 +542,23 @@ func (r *runner) revoked(_ context.Context, _ *kgo.Client, revoked map[string][]
 	}
 }
 
-// restore reads every changelog partition p from the start to its end.
-func (r *runner) restore(ctx context.Context, p int32) (*partitionState, int, error) {
-	ps := newPartitionState(r.topo.Stores)
+// restore reads the changelog partitions of the input partitions parts from
+// their start to their end, all at once with one client, and returns the
+// state of each.
+func (r *runner) restore(ctx context.Context, parts []int32) (map[int32]*partitionState, int, error) {
+	states := map[int32]*partitionState{}
+	if len(parts) == 0 {
+		return states, 0, nil
+	}
 	offsets := map[string]map[int32]kgo.Offset{}
 	for _, store := range r.topo.allStores() {
-		offsets[r.topo.ChangelogTopic(store)] = map[int32]kgo.Offset{p: kgo.NewOffset().AtStart()}
+		offsets[r.topo.ChangelogTopic(store)] = map[int32]kgo.Offset{}
+	}
+	for _, p := range parts {
+		states[p] = newPartitionState(r.topo.Stores)
+		for _, o := range offsets {
+			o[p] = kgo.NewOffset().AtStart()
+		}
 	}
 	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), r.cfg.Client...),
 		kgo.ConsumePartitions(offsets), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
@@ -518,10 +584,18 @@ func (r *runner) restore(ctx context.Context, p int32) (*partitionState, int, er
 	if err != nil {
 		return nil, 0, fmt.Errorf("changelog start offsets: %w", err)
 	}
-	remaining := map[string]int64{}
+	// The changelog partitions still to read, and the offset they end at.
+	type topicPartition struct {
+		topic     string
+		partition int32
+	}
+	remaining := map[topicPartition]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
-		if start, ok := starts.Lookup(o.Topic, o.Partition); o.Partition == p && ok && start.Offset < o.Offset {
-			remaining[o.Topic] = o.Offset
+		if _, ok := states[o.Partition]; !ok {
+			return
+		}
+		if start, ok := starts.Lookup(o.Topic, o.Partition); ok && start.Offset < o.Offset {
+			remaining[topicPartition{o.Topic, o.Partition}] = o.Offset
 		}
 	})
 	byTopic := map[string]string{}
@@ -533,7 +607,7 @@ func (r *runner) restore(ctx context.Context, p int32) (*partitionState, int, er
 	for len(remaining) > 0 {
 		if time.Since(lastReport) > 5*time.Second {
 			lastReport = time.Now()
-			r.log.Info("restoring", "partition", p, "records", n, "changelogs_left", len(remaining))
+			r.log.Info("restoring", "partitions", parts, "records", n, "changelogs_left", len(remaining))
 		}
 		// Compaction can remove the record at the very end of a log (a
 		// purged tombstone or marker): a poll that stays empty for a
@@ -545,21 +619,22 @@ func (r *runner) restore(ctx context.Context, p int32) (*partitionState, int, er
 			return nil, n, ctx.Err()
 		}
 		if fs.NumRecords() == 0 && pctx.Err() != nil {
-			r.log.Warn("changelog ended before its end offset (compacted tail)", "partition", p, "topics", keys(remaining))
+			r.log.Warn("changelog ended before its end offset (compacted tail)", "changelogs_left", len(remaining))
 			break
 		}
 		if err := fs.Err0(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return nil, n, err
 		}
 		fs.EachRecord(func(rec *kgo.Record) {
-			if end, ok := remaining[rec.Topic]; ok && rec.Offset >= end-1 {
-				delete(remaining, rec.Topic)
+			tp := topicPartition{rec.Topic, rec.Partition}
+			if end, ok := remaining[tp]; ok && rec.Offset >= end-1 {
+				delete(remaining, tp)
 			}
 			if rec.Attrs.IsControl() {
 				return
 			}
 			n++
-			st := ps.stores[byTopic[rec.Topic]]
+			st := states[rec.Partition].stores[byTopic[rec.Topic]]
 			if rec.Value == nil {
 				st.Delete(string(rec.Key))
 			} else {
@@ -567,8 +642,11 @@ func (r *runner) restore(ctx context.Context, p int32) (*partitionState, int, er
 			}
 		})
 	}
-	ps.reload()
-	return ps, n, nil
+	for _, ps := range states {
+		ps.reload()
+	}
+	r.metrics.restored.Add(float64(n))
+	return states, n, nil
 }
 
 func keys[V any](m map[string]V) []string {

@@ -33,14 +33,17 @@ func (s exactlyOnce) Flush(ctx context.Context) error { return s.Client().Flush(
 type atLeastOnce struct {
 	*kgo.Client
 	failed atomic.Bool
-	// first is where the last poll started in each partition: an aborted
-	// batch rewinds there, also in partitions with no commit yet.
+	// first is where the batch started in each partition: an aborted
+	// batch rewinds there, also in partitions with no commit yet. A batch
+	// is everything polled since the last End.
 	first map[string]map[int32]kgo.EpochOffset
 }
 
 func (a *atLeastOnce) PollRecords(ctx context.Context, max int) kgo.Fetches {
 	fs := a.Client.PollRecords(ctx, max)
-	a.first = map[string]map[int32]kgo.EpochOffset{}
+	if a.first == nil {
+		a.first = map[string]map[int32]kgo.EpochOffset{}
+	}
 	fs.EachPartition(func(p kgo.FetchTopicPartition) {
 		if len(p.Records) == 0 {
 			return
@@ -48,8 +51,10 @@ func (a *atLeastOnce) PollRecords(ctx context.Context, max int) kgo.Fetches {
 		if a.first[p.Topic] == nil {
 			a.first[p.Topic] = map[int32]kgo.EpochOffset{}
 		}
-		r := p.Records[0]
-		a.first[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+		if _, seen := a.first[p.Topic][p.Partition]; !seen {
+			r := p.Records[0]
+			a.first[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+		}
 	})
 	return fs
 }
@@ -78,6 +83,7 @@ func (a *atLeastOnce) Produce(ctx context.Context, r *kgo.Record, promise func(*
 
 func (a *atLeastOnce) End(ctx context.Context, commit kgo.TransactionEndTry) (bool, error) {
 	defer a.AllowRebalance()
+	defer func() { a.first = nil }() // the next poll starts the next batch
 	if err := a.Flush(ctx); err != nil {
 		return false, err
 	}

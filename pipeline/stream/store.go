@@ -31,6 +31,7 @@ type Store interface {
 	Put(key string, value []byte)
 	Delete(key string)
 	// Range calls fn for every key, in any order, until fn returns false.
+	// fn may Delete the key it is given.
 	Range(fn func(key string) bool)
 	Len() int
 }
@@ -229,15 +230,11 @@ func (ps *partitionState) expire() {
 		// finds the expired ones.
 		cutoff := WindowKey(time.Unix(0, ps.stream-s.Retention.Nanoseconds()), "")
 		st := ps.stores[s.Name]
-		var expired []string
 		st.Range(func(k string) bool {
 			if k < cutoff {
-				expired = append(expired, k)
+				st.Delete(k)
 			}
 			return true
 		})
-		for _, k := range expired {
-			st.Delete(k)
-		}
 	}
 }

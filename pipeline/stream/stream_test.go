@@ -310,7 +310,7 @@ func TestPunctuationAndMetrics(t *testing.T) {
 		"creatorflow_stream_records_in_total":             10,
 		"creatorflow_stream_store_entries":                5,
 		"creatorflow_stream_transaction_duration_seconds": 1,
-		"creatorflow_stream_restore_duration_seconds":     2,
+		"creatorflow_stream_restore_duration_seconds":     1,
 		"creatorflow_stream_end_to_end_latency_seconds":   1,
 		"creatorflow_stream_records_out_total":            14,
 	} {
