@@ -78,7 +78,7 @@ bench-ingest: build
 bench-runtime: up
 	for round in 1 2 3; do \
 	  CREATORFLOW_BENCH_RUNTIME=1 CREATORFLOW_TEST_STACK=require $(GO) test ./pipeline/stream/ -run '^$$' \
-	    -bench 'Runtime(WindowedCount|Raw)' -benchtime 300000x || exit 1; \
+	    -bench 'Runtime(WindowedCount|Raw)' -benchtime 1200000x || exit 1; \
 	done
 	CREATORFLOW_BENCH_RUNTIME=1 CREATORFLOW_TEST_STACK=require $(GO) test ./pipeline/stream/ -run '^$$' \
 	  -bench 'RuntimeRestore1MKeys' -benchtime 1x -timeout 20m

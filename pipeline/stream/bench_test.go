@@ -18,7 +18,7 @@ import (
 
 // The runtime benchmarks need the local stack's broker and run only from
 // `make bench-runtime` (CREATORFLOW_BENCH_RUNTIME=1), with a fixed record
-// count: go test -bench 'Runtime' -benchtime 200000x. Each op is one input
+// count: go test -bench 'Runtime' -benchtime 1200000x. Each op is one input
 // record; the reported records/s covers processing, producing and
 // committing all of them.
 

@@ -58,7 +58,7 @@ type Config struct {
 	// transactions rather than one per poll, whose fixed cost (the offset
 	// commit and the transaction markers) would dominate; records that
 	// trickle in are committed at once, since a transaction never waits
-	// for records. Zero means 50 ms; a negative value, one poll per
+	// for records. Zero means 25 ms; a negative value, one poll per
 	// transaction.
 	CommitInterval time.Duration
 	// Registerer receives the runtime's metrics; nil registers none.
@@ -81,7 +81,7 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 		cfg.MaxPollRecords = 10_000
 	}
 	if cfg.CommitInterval == 0 {
-		cfg.CommitInterval = 50 * time.Millisecond
+		cfg.CommitInterval = 25 * time.Millisecond
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -51,6 +51,74 @@ func (m memStore) Range(fn func(key string) bool) {
 	}
 }
 
+// windowStore is the in-memory Store of a windowed store: a map per
+// window, so that expiring a window drops its map instead of deleting its
+// keys one by one (which also left the single map of all windows full of
+// deleted slots to rehash). Keys that are not WindowKeys share a map that
+// expiry never drops.
+type windowStore map[string]memStore // window part of the key -> its entries
+
+func windowOf(key string) string {
+	if len(key) >= windowPrefix && key[windowPrefix-1] == '|' {
+		return key[:windowPrefix]
+	}
+	return ""
+}
+
+func (w windowStore) Get(key string) ([]byte, bool) { return w[windowOf(key)].Get(key) }
+func (w windowStore) Put(key string, value []byte) {
+	win := windowOf(key)
+	m := w[win]
+	if m == nil {
+		m = memStore{}
+		w[win] = m
+	}
+	m[key] = value
+}
+func (w windowStore) Delete(key string) {
+	win := windowOf(key)
+	if m := w[win]; m != nil {
+		delete(m, key)
+		if len(m) == 0 {
+			delete(w, win)
+		}
+	}
+}
+func (w windowStore) Len() int {
+	n := 0
+	for _, m := range w {
+		n += len(m)
+	}
+	return n
+}
+func (w windowStore) Range(fn func(key string) bool) {
+	for _, m := range w {
+		for k := range m {
+			if !fn(k) {
+				return
+			}
+		}
+	}
+}
+
+// expireBefore drops the entries whose keys sort before cutoff, the
+// WindowKey of a window start with an empty key: whole windows, since every
+// key of a window that starts earlier sorts before it.
+func (w windowStore) expireBefore(cutoff string) {
+	for win, m := range w {
+		switch {
+		case win == "": // stray keys, one by one
+			for k := range m {
+				if k < cutoff {
+					delete(m, k)
+				}
+			}
+		case win < cutoff:
+			delete(w, win)
+		}
+	}
+}
+
 // partitionState is everything the runtime keeps for one input partition:
 // the committed stores, and the writes of the open transaction on top.
 type partitionState struct {
@@ -66,7 +134,11 @@ type partitionState struct {
 func newPartitionState(specs []StoreSpec) *partitionState {
 	ps := &partitionState{stores: map[string]Store{}, timers: &timerQueue{}, expired: map[string]int64{}, specs: specs}
 	for _, s := range specs {
-		ps.stores[s.Name] = memStore{}
+		if s.Retention > 0 {
+			ps.stores[s.Name] = windowStore{}
+		} else {
+			ps.stores[s.Name] = memStore{}
+		}
 	}
 	ps.stores[timersStore] = memStore{}
 	ps.stores[metaStore] = memStore{}
@@ -230,6 +302,10 @@ func (ps *partitionState) expire() {
 		// finds the expired ones.
 		cutoff := WindowKey(time.Unix(0, ps.stream-s.Retention.Nanoseconds()), "")
 		st := ps.stores[s.Name]
+		if w, ok := st.(windowStore); ok {
+			w.expireBefore(cutoff)
+			continue
+		}
 		st.Range(func(k string) bool {
 			if k < cutoff {
 				st.Delete(k)

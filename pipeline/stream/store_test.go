@@ -50,3 +50,56 @@ func TestWindowRetention(t *testing.T) {
 		t.Fatal("a store without retention lost an entry")
 	}
 }
+
+// TestWindowStore checks the per-window store against the plain one: the
+// same operations give the same contents, and expiry drops exactly the keys
+// before the cutoff, stray (non-window) keys included.
+func TestWindowStore(t *testing.T) {
+	base := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	w, m := windowStore{}, memStore{}
+	var all []string
+	for h := range 4 {
+		for _, k := range []string{"a", "b", "\xff"} {
+			all = append(all, WindowKey(base.Add(time.Duration(h)*time.Hour), k))
+		}
+	}
+	all = append(all, "stray", "0")
+	for i, k := range all {
+		for _, st := range []Store{w, m} {
+			st.Put(k, []byte{byte(i)})
+		}
+	}
+	for _, st := range []Store{w, m} {
+		st.Delete(all[0])
+		st.Delete("missing")
+	}
+	same := func(when string) {
+		t.Helper()
+		if w.Len() != m.Len() {
+			t.Fatalf("%s: %d entries, want %d", when, w.Len(), m.Len())
+		}
+		n := 0
+		w.Range(func(k string) bool {
+			n++
+			if v, ok := m.Get(k); !ok || string(v) != string(w[windowOf(k)][k]) {
+				t.Fatalf("%s: %q differs", when, k)
+			}
+			return true
+		})
+		if n != m.Len() {
+			t.Fatalf("%s: range saw %d keys, want %d", when, n, m.Len())
+		}
+	}
+	same("after writes")
+	cutoff := WindowKey(base.Add(2*time.Hour), "")
+	w.expireBefore(cutoff)
+	for k := range m {
+		if k < cutoff {
+			m.Delete(k)
+		}
+	}
+	same("after expiry")
+	if _, ok := w.Get("stray"); !ok || w.Len() != 7 { // windows 2h and 3h (6 keys) and "stray"
+		t.Fatalf("after expiry: %d entries, stray kept %v", w.Len(), ok)
+	}
+}

@@ -3,6 +3,7 @@ package stream
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -73,24 +74,33 @@ func floorDiv(a, b int64) int64 {
 // start in fixed-width decimal first, so a store's keys sort by window.
 func WindowKey(start time.Time, key string) string {
 	ns := start.UnixNano()
-	b := make([]byte, 20, 21+len(key))
 	// Fixed width with leading zeros; negative starts (before 1970) are
 	// not windows anyone aggregates.
-	for i := 19; i >= 0; i-- {
-		b[i] = byte('0' + ns%10)
+	var digits [windowPrefix - 1]byte
+	for i := len(digits) - 1; i >= 0; i-- {
+		digits[i] = byte('0' + ns%10)
 		ns /= 10
 	}
-	return string(append(append(b, '|'), key...))
+	var b strings.Builder // one allocation: every windowed write makes a key
+	b.Grow(windowPrefix + len(key))
+	b.Write(digits[:])
+	b.WriteByte('|')
+	b.WriteString(key)
+	return b.String()
 }
+
+// windowPrefix is the length of a WindowKey's window part, separator
+// included.
+const windowPrefix = 21
 
 // ParseWindowKey splits a WindowKey.
 func ParseWindowKey(k string) (start time.Time, key string, ok bool) {
-	if len(k) < 21 || k[20] != '|' {
+	if len(k) < windowPrefix || k[windowPrefix-1] != '|' {
 		return time.Time{}, "", false
 	}
-	ns, err := strconv.ParseInt(k[:20], 10, 64)
+	ns, err := strconv.ParseInt(k[:windowPrefix-1], 10, 64)
 	if err != nil {
 		return time.Time{}, "", false
 	}
-	return time.Unix(0, ns).UTC(), k[21:], true
+	return time.Unix(0, ns).UTC(), k[windowPrefix:], true
 }
