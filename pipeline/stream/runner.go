@@ -259,15 +259,17 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		// Only what is fetched already: with a nil context, PollRecords
 		// never waits.
 		fetches = sess.PollRecords(nil, r.cfg.MaxPollRecords)
-		if fetches.NumRecords() == 0 {
-			break
-		}
+		// Errors first: franz-go reports data loss in a poll with no
+		// records, and only once.
 		if err := r.checkFetches(fetches); err != nil {
 			_, _ = sess.End(ctx, kgo.TryAbort) // Run ends with err either way
 			for _, ps := range touched {
 				ps.abort()
 			}
 			return err
+		}
+		if fetches.NumRecords() == 0 {
+			break
 		}
 	}
 	if punctuate {
@@ -381,9 +383,9 @@ func (r *runner) observeLag(fetches kgo.Fetches) {
 func (r *runner) storeSize(store string) float64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := 0
+	var n int64
 	for _, ps := range r.states {
-		n += ps.stores[store].Len()
+		n += ps.entries[store].Load()
 	}
 	return float64(n)
 }

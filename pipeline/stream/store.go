@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -129,10 +130,15 @@ type partitionState struct {
 	dirty   []string                     // stores with pending writes, in first-write order
 	expired map[string]int64             // windowed store -> stream time of its last expiry
 	specs   []StoreSpec
+	// entries counts each store's committed entries for the metrics, which
+	// are read by the scrape while the processing goroutine writes the
+	// stores: counted after each commit, read atomically.
+	entries map[string]*atomic.Int64
 }
 
 func newPartitionState(specs []StoreSpec) *partitionState {
-	ps := &partitionState{stores: map[string]Store{}, timers: &timerQueue{}, expired: map[string]int64{}, specs: specs}
+	ps := &partitionState{stores: map[string]Store{}, timers: &timerQueue{}, expired: map[string]int64{}, specs: specs,
+		entries: map[string]*atomic.Int64{}}
 	for _, s := range specs {
 		if s.Retention > 0 {
 			ps.stores[s.Name] = windowStore{}
@@ -142,6 +148,9 @@ func newPartitionState(specs []StoreSpec) *partitionState {
 	}
 	ps.stores[timersStore] = memStore{}
 	ps.stores[metaStore] = memStore{}
+	for name := range ps.stores {
+		ps.entries[name] = new(atomic.Int64)
+	}
 	return ps
 }
 
@@ -191,6 +200,14 @@ func (ps *partitionState) commit() {
 	}
 	ps.dirty = ps.dirty[:0]
 	ps.expire()
+	ps.count()
+}
+
+// count refreshes the entry counts of the stores.
+func (ps *partitionState) count() {
+	for name, st := range ps.stores {
+		ps.entries[name].Store(int64(st.Len()))
+	}
 }
 
 // abort drops the open transaction's writes, and rebuilds what was derived
@@ -220,6 +237,7 @@ func (ps *partitionState) reload() {
 	})
 	ps.expired = map[string]int64{}
 	ps.expire()
+	ps.count()
 }
 
 // saveStreamTime writes the stream time into the open transaction if it
