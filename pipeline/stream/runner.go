@@ -510,15 +510,16 @@ func (r *runner) assigned(ctx context.Context, cl *kgo.Client, assigned map[stri
 	// may have swallowed the revoke of an idle instance, and another
 	// instance may have owned the partition meanwhile.
 	start := time.Now()
-	states, n, err := r.restore(ctx, slices.Sorted(maps.Keys(want)))
+	parts := slices.Sorted(maps.Keys(want))
+	states, n, err := r.restore(ctx, parts)
 
 	if err != nil {
 		// Processing without the state would be wrong and aborting
 		// forever would stall every partition: stop, and let the
 		// supervisor restart the instance.
-		r.log.Error("restore failed", "partitions", len(want), "err", err)
+		r.log.Error("restore failed", "partitions", parts, "err", err)
 		r.mu.Lock()
-		for p := range want {
+		for _, p := range parts {
 			delete(r.states, p)
 		}
 		r.fatal = errors.Join(r.fatal, fmt.Errorf("restore: %w", err))
@@ -529,7 +530,7 @@ func (r *runner) assigned(ctx context.Context, cl *kgo.Client, assigned map[stri
 	maps.Copy(r.states, states)
 	r.mu.Unlock()
 	r.metrics.restore.Observe(time.Since(start).Seconds())
-	r.log.Info("partitions restored", "partitions", slices.Sorted(maps.Keys(want)), "records", n, "took", time.Since(start).Round(time.Millisecond))
+	r.log.Info("partitions restored", "partitions", parts, "records", n, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // revoked forgets the state of partitions this instance no longer owns; the

@@ -32,7 +32,6 @@ type Store interface {
 	Put(key string, value []byte)
 	Delete(key string)
 	// Range calls fn for every key, in any order, until fn returns false.
-	// fn may Delete the key it is given.
 	Range(fn func(key string) bool)
 	Len() int
 }
@@ -308,27 +307,15 @@ func (q *timerQueue) Pop() any {
 // compact,delete topics whose own retention removes the old entries, and a
 // restore runs expire on what it read. Running on committed state only, it
 // can never remove an entry that an aborted transaction's rollback would
-// need. It scans a store at most once per quarter of its retention of
-// stream time.
+// need. It runs at most once per quarter of a store's retention of stream
+// time.
 func (ps *partitionState) expire() {
 	for _, s := range ps.specs {
 		if s.Retention <= 0 || ps.stream-ps.expired[s.Name] < int64(s.Retention/4) {
 			continue
 		}
 		ps.expired[s.Name] = ps.stream
-		// Window keys sort by start, so comparing the keys as strings
-		// finds the expired ones.
-		cutoff := WindowKey(time.Unix(0, ps.stream-s.Retention.Nanoseconds()), "")
-		st := ps.stores[s.Name]
-		if w, ok := st.(windowStore); ok {
-			w.expireBefore(cutoff)
-			continue
-		}
-		st.Range(func(k string) bool {
-			if k < cutoff {
-				st.Delete(k)
-			}
-			return true
-		})
+		// A store with a retention is a windowStore (newPartitionState).
+		ps.stores[s.Name].(windowStore).expireBefore(WindowKey(time.Unix(0, ps.stream-s.Retention.Nanoseconds()), ""))
 	}
 }
