@@ -1,17 +1,17 @@
 package stream
 
 import (
-	"container/heap"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -25,6 +25,9 @@ const transactionTimeout = time.Minute
 // idlePunctuation is the shortest interval between punctuations of an
 // instance that has no records to process.
 const idlePunctuation = 2 * time.Second
+
+// jobRecords is the most records of one worker job.
+const jobRecords = 1000
 
 // restoreIdle is how long a restore waits on a changelog that returns
 // nothing before taking it as fully read.
@@ -50,6 +53,12 @@ type Config struct {
 	// changelogs are produced, flushed, then the offsets committed, with no
 	// transaction. A crash between the two repeats the work.
 	AtLeastOnce bool
+	// Workers is how many partitions are processed at once (Kafka Streams'
+	// stream threads); zero means one per core (GOMAXPROCS). Process,
+	// OnTimer and Punctuate are then called concurrently for different
+	// partitions: they keep their state in stores, not in variables they
+	// share.
+	Workers int
 	// MaxPollRecords bounds the records of one poll.
 	MaxPollRecords int
 	// CommitInterval is how long a transaction keeps taking in records that
@@ -83,11 +92,16 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 	if cfg.CommitInterval == 0 {
 		cfg.CommitInterval = 25 * time.Millisecond
 	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &runner{topo: topo, cfg: cfg, log: cfg.Logger, outputs: map[string]bool{cfg.DLQ: true},
 		states: map[int32]*partitionState{}}
+	r.crew = newCrew(r, cfg.Workers)
+	defer r.crew.stop()
 	r.metrics = newMetrics(cfg.Registerer, topo.Application, topo.allStores(), r.storeSize)
 	r.changelogs = map[string]string{}
 	for _, store := range topo.allStores() {
@@ -205,9 +219,7 @@ type runner struct {
 	partitions int32
 	metrics    *metrics
 
-	times      timeCache
-	ctx        Context           // reused by every callback
-	emitTimes  []time.Time       // event times of this transaction's emitting callbacks
+	crew       *crew
 	changelogs map[string]string // store -> changelog topic
 	mu         sync.Mutex
 	states     map[int32]*partitionState
@@ -230,29 +242,46 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		produceMu  sync.Mutex
 		produceErr error
 	)
-	produce := func(rec *kgo.Record) {
-		sess.Produce(ctx, rec, func(_ *kgo.Record, err error) {
-			if err != nil {
-				produceMu.Lock()
-				produceErr = errors.Join(produceErr, err)
-				produceMu.Unlock()
-			}
-		})
+	promise := func(_ *kgo.Record, err error) { // one closure for every record
+		if err != nil {
+			produceMu.Lock()
+			produceErr = errors.Join(produceErr, err)
+			produceMu.Unlock()
+		}
+	}
+	produce := func(rec *kgo.Record) { sess.Produce(ctx, rec, promise) }
+	for _, w := range r.crew.workers {
+		w.emitTimes = w.emitTimes[:0]
 	}
 	touched := map[int32]*partitionState{}
-	r.emitTimes = r.emitTimes[:0]
+	do := r.crew.do
 	missing := false
 	for {
-		fetches.EachRecord(func(rec *kgo.Record) {
-			ps := r.state(rec.Partition)
+		fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
+			if len(ftp.Records) == 0 {
+				return
+			}
+			ps := r.state(ftp.Partition)
 			if ps == nil {
 				missing = true // revoked meanwhile: this transaction will abort
 				return
 			}
-			touched[rec.Partition] = ps
-			r.metrics.in.Inc()
-			r.process(ps, rec, produce)
+			touched[ftp.Partition] = ps
+			r.metrics.in.Add(float64(len(ftp.Records)))
+			// Small jobs keep the workers evenly busy and what is still
+			// queued when the commit interval ends short.
+			for recs := range slices.Chunk(ftp.Records, jobRecords) {
+				do(ftp.Partition, func(w *worker) {
+					for _, rec := range recs {
+						w.process(ps, rec, produce)
+					}
+				})
+			}
 		})
+		// Polled records belong to this transaction, so poll more only
+		// once a worker is free: the commit interval then bounds the
+		// transaction, not just how long it takes in records.
+		r.crew.waitFewer(len(r.crew.workers))
 		if missing || time.Since(start) >= r.cfg.CommitInterval {
 			break
 		}
@@ -262,6 +291,7 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		// Errors first: franz-go reports data loss in a poll with no
 		// records, and only once.
 		if err := r.checkFetches(fetches); err != nil {
+			r.crew.wait()
 			_, _ = sess.End(ctx, kgo.TryAbort) // Run ends with err either way
 			for _, ps := range touched {
 				ps.abort()
@@ -275,16 +305,17 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	if punctuate {
 		for p, ps := range r.owned() {
 			touched[p] = ps
-			r.punctuate(ps, p, produce)
+			do(p, func(w *worker) { w.punctuate(ps, p, produce) })
 		}
 	}
 	// Store writes go to the changelogs, in the same transaction.
 	for p, ps := range touched {
-		ps.saveStreamTime()
-		for _, store := range ps.dirty {
-			r.produceChangelog(r.changelogs[store], p, ps.pending[store], start, produce)
-		}
+		do(p, func(*worker) {
+			ps.saveStreamTime()
+			r.produceChangelogs(ps, p, start, produce)
+		})
 	}
+	r.crew.wait()
 	// Every record must be acknowledged before deciding: a record can fail
 	// alone (too large, say) without failing the transaction, and
 	// committing without it would lose a state write or an output.
@@ -302,13 +333,16 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	if failed != nil {
 		err = errors.Join(err, fmt.Errorf("records not produced: %w", failed))
 	}
-	for _, ps := range touched {
-		if committed {
-			ps.commit()
-		} else {
-			ps.abort()
-		}
+	for p, ps := range touched {
+		do(p, func(*worker) {
+			if committed {
+				ps.commit()
+			} else {
+				ps.abort()
+			}
+		})
 	}
+	r.crew.wait()
 	if err != nil {
 		r.metrics.aborts.Inc()
 		return fmt.Errorf("stream: end transaction: %w", err)
@@ -321,39 +355,37 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	committedAt := time.Now()
 	r.metrics.commit.Observe(committedAt.Sub(start).Seconds())
 	// Outputs become visible at the commit: that is when their latency ends.
-	for _, at := range r.emitTimes {
-		r.metrics.latency.Observe(committedAt.Sub(at).Seconds())
+	for _, w := range r.crew.workers {
+		for _, at := range w.emitTimes {
+			r.metrics.latency.Observe(committedAt.Sub(at).Seconds())
+		}
 	}
 	return nil
 }
 
-// produceChangelog produces one changelog record per key written in the
-// transaction, its last value (nil: a tombstone). The records and their keys
-// are allocated in one piece each, and stamped with one clock reading: on a
-// busy partition these are most of the records a transaction writes.
-func (r *runner) produceChangelog(topic string, p int32, writes map[string][]byte, at time.Time, produce func(*kgo.Record)) {
-	size := 0
-	for key := range writes {
-		size += len(key)
+// produceChangelogs produces one changelog record per key the partition's
+// transaction wrote, its last value (nil: a tombstone). On a busy partition
+// these are most of the records a transaction writes, so they come from one
+// slab that the partition reuses once the transaction has ended, with keys
+// that share the store keys' bytes (franz-go only reads a record's key) and
+// one clock reading.
+func (r *runner) produceChangelogs(ps *partitionState, p int32, at time.Time, produce func(*kgo.Record)) {
+	n := 0
+	for _, store := range ps.dirty {
+		n += len(ps.pending[store])
 	}
-	recs := make([]kgo.Record, 0, len(writes))
-	keys := make([]byte, 0, size)
-	for key, v := range writes {
-		keys = append(keys, key...)
-		recs = append(recs, kgo.Record{Topic: topic, Partition: p, Key: keys[len(keys)-len(key):], Value: v, Timestamp: at})
-		produce(&recs[len(recs)-1])
+	if cap(ps.changelog) < n {
+		ps.changelog = make([]kgo.Record, 0, n)
 	}
-}
-
-// punctuate runs the wall-clock callback for one partition.
-func (r *runner) punctuate(ps *partitionState, p int32, produce func(*kgo.Record)) {
-	c := r.context(ps, p, time.Now().UTC())
-	if err := r.topo.Punctuate(c); err != nil {
-		r.log.Error("punctuation failed; its writes and emits are dropped", "partition", p, "err", err)
-		r.metrics.timerErrors.Inc()
-		return
+	recs := ps.changelog[:0]
+	for _, store := range ps.dirty {
+		topic := r.changelogs[store]
+		for key, v := range ps.pending[store] {
+			recs = append(recs, kgo.Record{Topic: topic, Partition: p, Key: unsafe.Slice(unsafe.StringData(key), len(key)), Value: v, Timestamp: at})
+			produce(&recs[len(recs)-1])
+		}
 	}
-	r.apply(ps, c, produce)
+	ps.changelog = recs[:0]
 }
 
 // owned returns the partitions this instance holds state for.
@@ -388,101 +420,6 @@ func (r *runner) storeSize(store string) float64 {
 		n += ps.entries[store].Load()
 	}
 	return float64(n)
-}
-
-// process runs one record (and the timers it makes due) against its
-// partition's state and returns what to produce.
-func (r *runner) process(ps *partitionState, rec *kgo.Record, produce func(*kgo.Record)) {
-	at, err := r.times.eventTime(rec)
-	if err != nil {
-		produce(r.deadLetter(rec, err))
-		return
-	}
-	if ns := at.UnixNano(); ns > ps.stream {
-		ps.stream = ns // stored once per transaction, by saveStreamTime
-	}
-	c := r.context(ps, rec.Partition, at)
-	if w := r.topo.Windows; w != nil {
-		now := c.StreamTime()
-		all := w.appendFor(c.windows, at)
-		c.windows = all[:0] // filtered in place: the open ones
-		for _, win := range all {
-			if w.Open(win, now) {
-				c.windows = append(c.windows, win)
-			}
-		}
-		if len(c.windows) == 0 {
-			r.metrics.late.Inc()
-			produce(r.deadLetter(rec, fmt.Errorf("late record: event time %s, stream time %s, grace %s",
-				at.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano), w.Grace)))
-			r.fireTimers(ps, rec.Partition, produce)
-			return
-		}
-	}
-	if err := r.topo.Process(c, rec); err != nil {
-		produce(r.deadLetter(rec, err))
-	} else {
-		r.apply(ps, c, produce)
-	}
-	r.fireTimers(ps, rec.Partition, produce)
-}
-
-// context readies the runner's one Context for a callback. Callbacks run
-// one at a time and must not keep it, so its buffers are reused.
-func (r *runner) context(ps *partitionState, partition int32, at time.Time) *Context {
-	c := &r.ctx
-	*c = Context{r: r, ps: ps, partition: partition, eventTime: at,
-		windows: c.windows[:0], emitted: c.emitted[:0], writes: c.writes[:0]}
-	return c
-}
-
-// apply moves a successful callback's writes into the transaction and
-// produces its emits.
-func (r *runner) apply(ps *partitionState, c *Context, produce func(*kgo.Record)) {
-	for _, w := range c.writes {
-		ps.put(w.store, w.key, w.value)
-		if w.store == timersStore && w.value != nil {
-			heap.Push(ps.timers, timerEntry{id: w.key, at: int64(binary.BigEndian.Uint64(w.value))})
-		}
-	}
-	for _, e := range c.emitted {
-		produce(e)
-	}
-	if len(c.emitted) > 0 {
-		r.metrics.out.Add(float64(len(c.emitted)))
-		r.emitTimes = append(r.emitTimes, c.eventTime)
-	}
-}
-
-// fireTimers runs the timers that stream time has reached, in time order.
-func (r *runner) fireTimers(ps *partitionState, partition int32, produce func(*kgo.Record)) {
-	if ps.timers.Len() == 0 || (*ps.timers)[0].at > ps.stream {
-		return
-	}
-	// Take the due timers first: one that a handler sets again at or
-	// before stream time fires at the next record, not in a loop here.
-	var due []timerEntry
-	for ps.timers.Len() > 0 && (*ps.timers)[0].at <= ps.stream {
-		due = append(due, heap.Pop(ps.timers).(timerEntry))
-	}
-	for _, e := range due {
-		v, ok := ps.get(timersStore, e.id)
-		if !ok || len(v) != 8 || int64(binary.BigEndian.Uint64(v)) != e.at {
-			continue // cancelled or moved since it was queued
-		}
-		ps.put(timersStore, e.id, nil)
-		if r.topo.OnTimer == nil {
-			continue
-		}
-		at := time.Unix(0, e.at).UTC()
-		c := r.context(ps, partition, at)
-		if err := r.topo.OnTimer(c, Timer{ID: e.id, At: at}); err != nil {
-			r.log.Error("timer failed; its writes and emits are dropped", "timer", e.id, "err", err)
-			r.metrics.timerErrors.Inc()
-			continue
-		}
-		r.apply(ps, c, produce)
-	}
 }
 
 // deadLetter counts a record and wraps it for the DLQ.

@@ -2,7 +2,6 @@ package stream
 
 import (
 	"context"
-	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -10,7 +9,7 @@ import (
 // session is what the processing loop needs of Kafka: franz-go's
 // GroupTransactSession for exactly-once, atLeastOnce otherwise. End commits
 // (true) or drops (false) the outputs and offsets of everything polled since
-// the last End.
+// the last End; the caller asks for the drop when a produce failed.
 type session interface {
 	PollRecords(ctx context.Context, max int) kgo.Fetches
 	Begin() error
@@ -32,7 +31,6 @@ func (s exactlyOnce) Flush(ctx context.Context) error { return s.Client().Flush(
 // for partitions still owned.
 type atLeastOnce struct {
 	*kgo.Client
-	failed atomic.Bool
 	// first is where the batch started in each partition: an aborted
 	// batch rewinds there, also in partitions with no commit yet. A batch
 	// is everything polled since the last End.
@@ -67,19 +65,7 @@ func newAtLeastOnce(opts []kgo.Opt) (*atLeastOnce, error) {
 	return &atLeastOnce{Client: cl}, nil
 }
 
-func (a *atLeastOnce) Begin() error {
-	a.failed.Store(false)
-	return nil
-}
-
-func (a *atLeastOnce) Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
-	a.Client.Produce(ctx, r, func(r *kgo.Record, err error) {
-		if err != nil {
-			a.failed.Store(true)
-		}
-		promise(r, err)
-	})
-}
+func (a *atLeastOnce) Begin() error { return nil }
 
 func (a *atLeastOnce) End(ctx context.Context, commit kgo.TransactionEndTry) (bool, error) {
 	defer a.AllowRebalance()
@@ -87,7 +73,7 @@ func (a *atLeastOnce) End(ctx context.Context, commit kgo.TransactionEndTry) (bo
 	if err := a.Flush(ctx); err != nil {
 		return false, err
 	}
-	if !bool(commit) || a.failed.Load() {
+	if !bool(commit) {
 		// Nothing to undo: what was produced stays. Rewind so the batch
 		// is processed again.
 		a.SetOffsets(a.first)

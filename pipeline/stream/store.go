@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // StoreSpec declares a state store of a topology. Every store is a
@@ -56,7 +58,15 @@ func (m memStore) Range(fn func(key string) bool) {
 // keys one by one (which also left the single map of all windows full of
 // deleted slots to rehash). Keys that are not WindowKeys share a map that
 // expiry never drops.
-type windowStore map[string]memStore // window part of the key -> its entries
+type windowStore struct {
+	windows map[string]memStore // window part of the key -> its entries
+	// hint is the size of the largest window held: a new window's map
+	// starts that large instead of growing (and rehashing) to it. Expiry
+	// recomputes it, so one burst does not size every later window.
+	hint int
+}
+
+func newWindowStore() *windowStore { return &windowStore{windows: map[string]memStore{}} }
 
 func windowOf(key string) string {
 	if len(key) >= windowPrefix && key[windowPrefix-1] == '|' {
@@ -65,34 +75,37 @@ func windowOf(key string) string {
 	return ""
 }
 
-func (w windowStore) Get(key string) ([]byte, bool) { return w[windowOf(key)].Get(key) }
-func (w windowStore) Put(key string, value []byte) {
+func (w *windowStore) Get(key string) ([]byte, bool) { return w.windows[windowOf(key)].Get(key) }
+func (w *windowStore) Put(key string, value []byte) {
 	win := windowOf(key)
-	m := w[win]
+	m := w.windows[win]
 	if m == nil {
-		m = memStore{}
-		w[win] = m
+		m = make(memStore, w.hint)
+		w.windows[win] = m
 	}
 	m[key] = value
+	if len(m) > w.hint {
+		w.hint = len(m)
+	}
 }
-func (w windowStore) Delete(key string) {
+func (w *windowStore) Delete(key string) {
 	win := windowOf(key)
-	if m := w[win]; m != nil {
+	if m := w.windows[win]; m != nil {
 		delete(m, key)
 		if len(m) == 0 {
-			delete(w, win)
+			delete(w.windows, win)
 		}
 	}
 }
-func (w windowStore) Len() int {
+func (w *windowStore) Len() int {
 	n := 0
-	for _, m := range w {
+	for _, m := range w.windows {
 		n += len(m)
 	}
 	return n
 }
-func (w windowStore) Range(fn func(key string) bool) {
-	for _, m := range w {
+func (w *windowStore) Range(fn func(key string) bool) {
+	for _, m := range w.windows {
 		for k := range m {
 			if !fn(k) {
 				return
@@ -104,8 +117,9 @@ func (w windowStore) Range(fn func(key string) bool) {
 // expireBefore drops the entries whose keys sort before cutoff, the
 // WindowKey of a window start with an empty key: whole windows, since every
 // key of a window that starts earlier sorts before it.
-func (w windowStore) expireBefore(cutoff string) {
-	for win, m := range w {
+func (w *windowStore) expireBefore(cutoff string) {
+	w.hint = 0
+	for win, m := range w.windows {
 		switch {
 		case win == "": // stray keys, one by one
 			for k := range m {
@@ -114,7 +128,9 @@ func (w windowStore) expireBefore(cutoff string) {
 				}
 			}
 		case win < cutoff:
-			delete(w, win)
+			delete(w.windows, win)
+		default:
+			w.hint = max(w.hint, len(m))
 		}
 	}
 }
@@ -129,6 +145,9 @@ type partitionState struct {
 	dirty   []string                     // stores with pending writes, in first-write order
 	expired map[string]int64             // windowed store -> stream time of its last expiry
 	specs   []StoreSpec
+	// changelog holds the open transaction's changelog records, reused by
+	// the next one: franz-go is done with them once a transaction ended.
+	changelog []kgo.Record
 	// entries counts each store's committed entries for the metrics, which
 	// are read by the scrape while the processing goroutine writes the
 	// stores: counted after each commit, read atomically.
@@ -140,7 +159,7 @@ func newPartitionState(specs []StoreSpec) *partitionState {
 		entries: map[string]*atomic.Int64{}}
 	for _, s := range specs {
 		if s.Retention > 0 {
-			ps.stores[s.Name] = windowStore{}
+			ps.stores[s.Name] = newWindowStore()
 		} else {
 			ps.stores[s.Name] = memStore{}
 		}
@@ -316,6 +335,6 @@ func (ps *partitionState) expire() {
 		}
 		ps.expired[s.Name] = ps.stream
 		// A store with a retention is a windowStore (newPartitionState).
-		ps.stores[s.Name].(windowStore).expireBefore(WindowKey(time.Unix(0, ps.stream-s.Retention.Nanoseconds()), ""))
+		ps.stores[s.Name].(*windowStore).expireBefore(WindowKey(time.Unix(0, ps.stream-s.Retention.Nanoseconds()), ""))
 	}
 }

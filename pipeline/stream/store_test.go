@@ -56,7 +56,7 @@ func TestWindowRetention(t *testing.T) {
 // before the cutoff, stray (non-window) keys included.
 func TestWindowStore(t *testing.T) {
 	base := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
-	w, m := windowStore{}, memStore{}
+	w, m := newWindowStore(), memStore{}
 	var all []string
 	for h := range 4 {
 		for _, k := range []string{"a", "b", "\xff"} {
@@ -81,7 +81,7 @@ func TestWindowStore(t *testing.T) {
 		n := 0
 		w.Range(func(k string) bool {
 			n++
-			if v, ok := m.Get(k); !ok || string(v) != string(w[windowOf(k)][k]) {
+			if v, ok := m.Get(k); !ok || string(v) != string(w.windows[windowOf(k)][k]) {
 				t.Fatalf("%s: %q differs", when, k)
 			}
 			return true

@@ -47,7 +47,9 @@ type Topology struct {
 	Windows *Windows
 	// Process handles one input record. An error sends the record to the
 	// DLQ with the error and discards the record's writes and emits; the
-	// partition goes on with the next record.
+	// partition goes on with the next record. Calls for one partition
+	// come one at a time, in offset order; calls for different partitions
+	// may run at once (Config.Workers).
 	Process func(c *Context, r *kgo.Record) error
 	// OnTimer handles a stream-time timer that came due.
 	OnTimer func(c *Context, t Timer) error
