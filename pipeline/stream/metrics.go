@@ -4,7 +4,7 @@ import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
 	in, out, dlq, late, aborts, timerErrors prometheus.Counter
-	restored                                prometheus.Counter
+	restored, retries                       prometheus.Counter
 	commit, restore, latency                prometheus.Observer
 	lag                                     *prometheus.GaugeVec
 }
@@ -26,6 +26,7 @@ func newMetrics(reg prometheus.Registerer, app string, stores []string, size fun
 		aborts:      counter("transaction_aborts_total", "Transactions aborted (rebalances, failures)."),
 		timerErrors: counter("timer_errors_total", "Timers whose handler failed."),
 		restored:    counter("restored_records_total", "Changelog records read back into state stores (restore progress)."),
+		retries:     counter("transient_retries_total", "Transactions aborted to retry after a transient failure of a callback."),
 	}
 	commit := histogram("transaction_duration_seconds", "Time from the start of a transaction to its commit.")
 	restore := histogram("restore_duration_seconds", "Time to restore the stores of newly assigned partitions from their changelogs.")
@@ -34,7 +35,7 @@ func newMetrics(reg prometheus.Registerer, app string, stores []string, size fun
 	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "creatorflow_stream_consumer_lag_records", ConstLabels: labels,
 		Help: "Records between the last processed offset and the end of each input partition."}, []string{"topic", "partition"})
 	if reg != nil {
-		reg.MustRegister(m.in, m.out, m.dlq, m.late, m.aborts, m.timerErrors, m.restored, commit, restore, latency, m.lag)
+		reg.MustRegister(m.in, m.out, m.dlq, m.late, m.aborts, m.timerErrors, m.restored, m.retries, commit, restore, latency, m.lag)
 		for _, store := range stores {
 			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "creatorflow_stream_store_entries",
 				Help:        "Committed entries of a state store over the partitions this instance owns.",

@@ -187,6 +187,12 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 		if err != nil {
 			return err
 		}
+		if r.retryWait > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(r.retryWait):
+			}
+		}
 	}
 	return nil
 }
@@ -219,7 +225,11 @@ type runner struct {
 	partitions int32
 	metrics    *metrics
 
-	crew       *crew
+	crew *crew
+	// retryErr is the transient error that is aborting the transaction
+	// under way; retryWait the back-off before the next one.
+	retryErr   error
+	retryWait  time.Duration
 	changelogs map[string]string // store -> changelog topic
 	mu         sync.Mutex
 	states     map[int32]*partitionState
@@ -272,7 +282,14 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 			// queued when the commit interval ends short.
 			for recs := range slices.Chunk(ftp.Records, jobRecords) {
 				do(ftp.Partition, func(w *worker) {
+					if r.topo.Prefetch != nil && !r.retrying() {
+						w.prefetched = r.topo.Prefetch(ctx, recs)
+						defer func() { w.prefetched = nil }()
+					}
 					for _, rec := range recs {
+						if r.retrying() {
+							return // the transaction aborts: no use going on
+						}
 						w.process(ps, rec, produce)
 					}
 				})
@@ -282,7 +299,7 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		// once a worker is free: the commit interval then bounds the
 		// transaction, not just how long it takes in records.
 		r.crew.waitFewer(len(r.crew.workers))
-		if missing || time.Since(start) >= r.cfg.CommitInterval {
+		if missing || r.retrying() || time.Since(start) >= r.cfg.CommitInterval {
 			break
 		}
 		// Only what is fetched already: with a nil context, PollRecords
@@ -301,6 +318,10 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		if fetches.NumRecords() == 0 {
 			break
 		}
+	}
+	r.crew.wait()
+	if err := r.retryError(); err != nil {
+		return r.abortForRetry(ctx, sess, touched, err)
 	}
 	if punctuate {
 		for p, ps := range r.owned() {
@@ -352,6 +373,7 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		r.log.Info("transaction aborted (rebalance); state rolled back with the offsets")
 		return nil
 	}
+	r.retryWait = 0
 	committedAt := time.Now()
 	r.metrics.commit.Observe(committedAt.Sub(start).Seconds())
 	// Outputs become visible at the commit: that is when their latency ends.
@@ -359,6 +381,46 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		for _, at := range w.emitTimes {
 			r.metrics.latency.Observe(committedAt.Sub(at).Seconds())
 		}
+	}
+	return nil
+}
+
+// retrying reports whether a callback returned a transient error in the
+// transaction under way.
+func (r *runner) retrying() bool { return r.retryError() != nil }
+
+func (r *runner) retryError() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.retryErr
+}
+
+// retryLater makes the transaction under way abort because of err.
+func (r *runner) retryLater(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.retryErr == nil {
+		r.retryErr = err
+	}
+}
+
+// abortForRetry aborts the transaction after a transient error: the state
+// rolls back, the offsets rewind, and Run waits a back-off (1 s, doubling to
+// 30 s while it recurs) before the records are processed again.
+func (r *runner) abortForRetry(ctx context.Context, sess session, touched map[int32]*partitionState, cause error) error {
+	r.mu.Lock()
+	r.retryErr = nil
+	r.mu.Unlock()
+	r.retryWait = min(max(2*r.retryWait, time.Second), 30*time.Second)
+	r.metrics.aborts.Inc()
+	r.metrics.retries.Inc()
+	r.log.Warn("transient failure: transaction aborted, retrying", "wait", r.retryWait, "err", cause)
+	_, err := sess.End(ctx, kgo.TryAbort)
+	for _, ps := range touched {
+		ps.abort()
+	}
+	if err != nil {
+		return fmt.Errorf("stream: abort transaction: %w", err)
 	}
 	return nil
 }

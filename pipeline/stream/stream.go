@@ -18,6 +18,7 @@
 package stream
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -50,7 +51,16 @@ type Topology struct {
 	// partition goes on with the next record. Calls for one partition
 	// come one at a time, in offset order; calls for different partitions
 	// may run at once (Config.Workers).
+	// An error made with Transient instead aborts the transaction and the
+	// records are processed again after a back-off: for an outside service
+	// that is down, where the DLQ would be the wrong place.
 	Process func(c *Context, r *kgo.Record) error
+	// Prefetch, when set, is called before Process with the next records
+	// of one partition (up to 1,000, in order), so that a processor can
+	// batch its lookups (an API taking 50 ids a request); what it returns
+	// is Context.Prefetched in those records' calls. An abort calls it
+	// again for the same records.
+	Prefetch func(ctx context.Context, records []*kgo.Record) any
 	// OnTimer handles a stream-time timer that came due.
 	OnTimer func(c *Context, t Timer) error
 	// Punctuate, when set, is called every PunctuateEvery of wall-clock
@@ -123,7 +133,22 @@ type Context struct {
 	windows   []Window
 	emitted   []*kgo.Record
 	writes    []write
+	// prefetched is Topology.Prefetch's answer for the records at hand.
+	prefetched any
 }
+
+// Prefetched is what Topology.Prefetch returned for a batch of records that
+// includes the one being processed (nil without Prefetch).
+func (c *Context) Prefetched() any { return c.prefetched }
+
+// Transient marks err as passing (an outside service down or throttling):
+// returned by Process, it aborts the transaction instead of sending the
+// record to the DLQ, and the records are processed again after a back-off.
+func Transient(err error) error { return transientError{err} }
+
+type transientError struct{ error }
+
+func (e transientError) Unwrap() error { return e.error }
 
 type write struct {
 	store, key string

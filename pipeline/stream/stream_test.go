@@ -3,6 +3,7 @@ package stream_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -475,5 +477,66 @@ func runUntil(ctx context.Context, t *testing.T, topo stream.Topology, cfg strea
 	stop()
 	if err := <-errc; err != nil {
 		t.Fatalf("graceful stop: %v", err)
+	}
+}
+
+// TestPrefetchAndTransientErrors runs the counting topology behind a batch
+// lookup that fails for a while: a transient failure aborts the transaction
+// and the records come again after a back-off, none goes to the DLQ, and the
+// result is still exactly once; every record's call sees its batch's
+// prefetched answer.
+func TestPrefetchAndTransientErrors(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	f := newFixture(t, 5000, 500, 4)
+	app := f.k.Prefix + "count"
+	var outages atomic.Int64
+	topo := counting(app, f.in, f.out, 0)
+	count := topo.Process
+	topo.Prefetch = func(_ context.Context, recs []*kgo.Record) any {
+		// The "service" is down for the first two batches it is asked for.
+		if outages.Add(1) <= 2 {
+			return errors.New("service unavailable")
+		}
+		keys := map[string]bool{}
+		for _, r := range recs {
+			keys[string(r.Key)] = true
+		}
+		return keys
+	}
+	topo.Process = func(c *stream.Context, r *kgo.Record) error {
+		switch got := c.Prefetched().(type) {
+		case error:
+			return stream.Transient(got)
+		case map[string]bool:
+			if !got[string(r.Key)] {
+				return fmt.Errorf("record %s was not in its prefetched batch", r.Key)
+			}
+		default:
+			return fmt.Errorf("prefetched %T", got)
+		}
+		return count(c, r)
+	}
+	reg := prometheus.NewRegistry()
+	cfg := f.config("a")
+	cfg.Registerer = reg
+	runUntil(ctx, t, topo, cfg, func() bool { return f.done(ctx, t, app) })
+	f.checkCounts(ctx, t)
+	if dlq := f.outputs(ctx, t, f.dlq); len(dlq) != 0 {
+		t.Fatalf("DLQ holds %d keys; transient failures must not go there", len(dlq))
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == "creatorflow_stream_transient_retries_total" {
+			n = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if n < 1 {
+		t.Fatalf("%v transient retries counted, want at least 1", n)
 	}
 }

@@ -3,6 +3,7 @@ package stream
 import (
 	"container/heap"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -22,6 +23,8 @@ type worker struct {
 	times     timeCache
 	emitTimes []time.Time // event times of this transaction's emitting callbacks
 	jobs      chan func(*worker)
+	// prefetched is what Topology.Prefetch returned for the job under way.
+	prefetched any
 }
 
 // crew is the workers of one runner. A partition's job goes to the worker
@@ -156,7 +159,10 @@ func (w *worker) process(ps *partitionState, rec *kgo.Record, produce func(*kgo.
 			return
 		}
 	}
-	if err := w.r.topo.Process(c, rec); err != nil {
+	if err := w.r.topo.Process(c, rec); errors.As(err, new(transientError)) {
+		w.r.retryLater(err)
+		return
+	} else if err != nil {
 		produce(w.r.deadLetter(rec, err))
 	} else {
 		w.apply(ps, c, produce)
@@ -168,7 +174,7 @@ func (w *worker) process(ps *partitionState, rec *kgo.Record, produce func(*kgo.
 // not keep it, so its buffers are reused.
 func (w *worker) context(ps *partitionState, partition int32, at time.Time) *Context {
 	c := &w.ctx
-	*c = Context{r: w.r, ps: ps, partition: partition, eventTime: at,
+	*c = Context{r: w.r, ps: ps, partition: partition, eventTime: at, prefetched: w.prefetched,
 		windows: c.windows[:0], emitted: c.emitted[:0], writes: c.writes[:0]}
 	return c
 }
