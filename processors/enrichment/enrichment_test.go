@@ -1,0 +1,275 @@
+package enrichment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/creatorflow/creatorflow/connectors/tiktok"
+	"github.com/creatorflow/creatorflow/pipeline/stacktest"
+	"github.com/creatorflow/creatorflow/pipeline/stream"
+	"github.com/creatorflow/creatorflow/schemas"
+)
+
+func TestMinorUnits(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"12.99", 1299, true}, {"12.9", 1290, true}, {"12", 1200, true}, {"0.05", 5, true},
+		{"", 0, false}, {"12.", 0, false}, {".5", 0, false}, {"1.999", 0, false}, {"-1.00", 0, false},
+		{"1e3", 0, false}, {"12.3a", 0, false}, {"99999999999999999999", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := minorUnits(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("minorUnits(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+// FuzzMinorUnits checks that any accepted amount prints back to itself.
+func FuzzMinorUnits(f *testing.F) {
+	for _, s := range []string{"12.99", "0", "1.5", "x", "1.234"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := minorUnits(s)
+		if err != nil {
+			return
+		}
+		if n < 0 {
+			t.Fatalf("%q gave %d", s, n)
+		}
+		whole, frac, _ := strings.Cut(s, ".")
+		frac += strings.Repeat("0", 2-len(frac))
+		w, _ := strconv.ParseInt(whole, 10, 64)
+		c, _ := strconv.ParseInt(frac, 10, 64)
+		if n != w*100+c {
+			t.Fatalf("%q gave %d", s, n)
+		}
+	})
+}
+
+// fakeOrders is an Order API that knows every order id except those
+// starting with "missing-", and fails its first calls (an outage the
+// processor must ride out without losing or dead-lettering anything).
+type fakeOrders struct {
+	failFirst atomic.Int64
+	calls     atomic.Int64
+}
+
+func (f *fakeOrders) Orders(_ context.Context, shop string, ids []string) ([]tiktok.Order, error) {
+	f.calls.Add(1)
+	if f.failFirst.Add(-1) >= 0 {
+		return nil, errors.New("HTTP 503: outage")
+	}
+	var out []tiktok.Order
+	for _, id := range ids {
+		if strings.HasPrefix(id, "missing-") {
+			continue
+		}
+		out = append(out, tiktok.Order{ID: id, Status: "AWAITING_SHIPMENT", CreateTime: 1764000000, UpdateTime: 1764000000,
+			UserID: "buyer-" + id, LineItems: []tiktok.LineItem{{ID: id + "-1", SKUID: "sku-1", SellerSKU: "SERUM-30",
+				ProductID: "p-1", ProductName: "Serum", SalePrice: "24.50"}},
+			RecipientAddress: tiktok.Address{Name: "A", PostalCode: "94107", RegionCode: "US", AddressDetail: "1 Main St"},
+			Payment:          tiktok.Payment{Currency: "USD", TotalAmount: "24.50"}})
+	}
+	return out, nil
+}
+
+// webhook is a signed-off TikTok order status webhook as the ingest stores it.
+func webhook(topic, shop, notification, order, status string, updated int64) *kgo.Record {
+	body := fmt.Sprintf(`{"type":1,"tts_notification_id":%q,"shop_id":%q,"timestamp":%d,"data":{"order_id":%q,"order_status":%q,"is_on_hold_order":false,"update_time":%d}}`,
+		notification, shop, updated, order, status, updated)
+	at := time.Unix(updated, 0).UTC()
+	env := schemas.Envelope{ID: schemas.EventID(at, shop, notification), Type: "tiktok.webhook", SchemaVersion: 1,
+		Source: "tiktok-shop/" + shop, Time: at, IngestTime: at}
+	return &kgo.Record{Topic: topic, Key: []byte(order), Value: []byte(body), Headers: env.Headers()}
+}
+
+// TestEnrichmentExactlyOnce feeds webhooks with duplicates, stale updates, an
+// unknown order and garbage, through an API outage and processor restarts:
+// every order's events in orders.v1 are exactly its status changes in order,
+// each once, with details; the unknown order and the garbage are in the DLQ.
+func TestEnrichmentExactlyOnce(t *testing.T) {
+	t.Parallel()
+	k := stacktest.Broker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	in, out, dlq := k.Topic("webhooks"), k.Topic("orders"), k.Topic("dlq")
+	for _, topic := range []string{in, out, dlq} {
+		if _, err := k.Admin.CreateTopic(ctx, 4, -1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	var recs []*kgo.Record
+	want := map[string][]string{}
+	dupes := 0
+	statuses := []string{"AWAITING_SHIPMENT", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED"}
+	for i := range 1500 {
+		order := fmt.Sprint(576000000 + i)
+		shop := fmt.Sprint("shop-", i%7)
+		n := 1 + rng.IntN(len(statuses))
+		for s := range n {
+			updated := int64(1764000000 + i + s*3600)
+			rec := webhook(in, shop, fmt.Sprintf("n-%d-%d", i, s), order, statuses[s], updated)
+			recs = append(recs, rec)
+			want[order] = append(want[order], statuses[s])
+			if rng.IntN(5) == 0 { // TikTok retries the notification
+				dupes++
+				recs = append(recs, webhook(in, shop, fmt.Sprintf("n-%d-%d", i, s), order, statuses[s], updated))
+			}
+		}
+		if n > 1 && rng.IntN(4) == 0 { // a late, older update: must not move the order back
+			recs = append(recs, webhook(in, shop, fmt.Sprintf("late-%d", i), order, "UNPAID", int64(1764000000+i-60)))
+		}
+	}
+	recs = append(recs, webhook(in, "shop-1", "n-missing", "missing-1", "AWAITING_SHIPMENT", 1764000000),
+		&kgo.Record{Topic: in, Key: []byte("junk"), Value: []byte(`{"type":1}`)})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	api := &fakeOrders{}
+	api.failFirst.Store(3)
+	app := k.Prefix + "enrichment"
+	reg := prometheus.NewRegistry()
+	topo := Topology(Config{Application: app, Webhooks: in, OrdersTopic: out, API: api, Registerer: reg})
+	cfg := stream.Config{Client: []kgo.Opt{kgo.SeedBrokers(k.Brokers...)}, Instance: "e", DLQ: dlq, MaxPollRecords: 300}
+	// Stop and restart the processor at random moments until it has
+	// consumed everything.
+	stops := 0
+	for ; !consumed(ctx, t, k, app, in); stops++ {
+		if ctx.Err() != nil {
+			t.Fatal("did not finish")
+		}
+		runCtx, stop := context.WithTimeout(ctx, time.Duration(200+rng.IntN(800))*time.Millisecond)
+		if err := stream.Run(runCtx, topo, cfg); err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		stop()
+	}
+
+	got := map[string][]string{}
+	for _, r := range readAll(ctx, t, k, out) {
+		var ev schemas.OrderEvent
+		if err := json.Unmarshal(r.Value, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if len(ev.LineItems) != 1 || ev.LineItems[0].SalePrice != 2450 || ev.BuyerID != "buyer-"+ev.OrderID || string(r.Key) != ev.OrderID {
+			t.Fatalf("event without its details: %+v", ev)
+		}
+		if prev := got[ev.OrderID]; len(prev) > 0 && string(ev.PreviousStatus) != prev[len(prev)-1] {
+			t.Fatalf("order %s: previous status %s, want %s", ev.OrderID, ev.PreviousStatus, prev[len(prev)-1])
+		}
+		got[ev.OrderID] = append(got[ev.OrderID], string(ev.Status))
+	}
+	if len(got) != len(want) {
+		t.Fatalf("events for %d orders, want %d", len(got), len(want))
+	}
+	for order, statuses := range want {
+		if !slices.Equal(got[order], statuses) {
+			t.Fatalf("order %s: events %v, want %v exactly once each", order, got[order], statuses)
+		}
+	}
+	dead := readAll(ctx, t, k, dlq)
+	var reasons []string
+	for _, r := range dead {
+		for _, h := range r.Headers {
+			if h.Key == stream.HeaderDLQError {
+				reasons = append(reasons, string(h.Value))
+			}
+		}
+	}
+	if len(dead) != 2 || !strings.Contains(strings.Join(reasons, "|"), "missing-1") {
+		t.Fatalf("DLQ: %q, want the unknown order and the invalid webhook", reasons)
+	}
+	skipped := map[string]float64{}
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			skipped[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+		}
+	}
+	if skipped["duplicate_notification"] < float64(dupes) || skipped["stale_update"] < 1 {
+		t.Fatalf("skipped %v; want at least the %d duplicate notifications and some stale updates", skipped, dupes)
+	}
+	if stops < 2 || api.calls.Load() < 4 {
+		t.Fatalf("%d restarts and %d API calls: the test did not exercise restarts and the outage", stops, api.calls.Load())
+	}
+}
+
+func consumed(ctx context.Context, t *testing.T, k stacktest.Kafka, group, topic string) bool {
+	committed, err := k.Admin.FetchOffsets(ctx, group)
+	if err != nil {
+		return false
+	}
+	ends, err := k.Admin.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := true
+	ends.Each(func(o kadm.ListedOffset) {
+		c, ok := committed.Lookup(topic, o.Partition)
+		if o.Offset > 0 && (!ok || c.At < o.Offset) {
+			all = false
+		}
+	})
+	return all
+}
+
+// readAll reads the committed records of a topic.
+func readAll(ctx context.Context, t *testing.T, k stacktest.Kafka, topic string) []*kgo.Record {
+	ends, err := k.Admin.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remaining := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			remaining[o.Partition] = o.Offset
+		}
+	})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(topic), kgo.KeepControlRecords(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	for len(remaining) > 0 {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("read %s: %v", topic, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if end, ok := remaining[r.Partition]; ok && r.Offset >= end-1 {
+				delete(remaining, r.Partition)
+			}
+			if !r.Attrs.IsControl() {
+				out = append(out, r)
+			}
+		})
+	}
+	return out
+}
