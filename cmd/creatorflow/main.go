@@ -42,6 +42,7 @@ func commands() []command {
 		sinkCommand,
 		runCommand,
 		loadgenCommand,
+		sandboxCommand,
 	}
 }
 
