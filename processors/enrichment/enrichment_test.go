@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/creatorflow/creatorflow/connectors/sandbox"
 	"github.com/creatorflow/creatorflow/connectors/tiktok"
 	"github.com/creatorflow/creatorflow/pipeline/stacktest"
 	"github.com/creatorflow/creatorflow/pipeline/stream"
@@ -272,4 +274,93 @@ func readAll(ctx context.Context, t *testing.T, k stacktest.Kafka, topic string)
 		})
 	}
 	return out
+}
+
+// TestEnrichmentWithSandbox runs the processor with the real client against
+// the sandbox, which fails a fifth of the requests and throttles a tenth:
+// every order arrives with the sandbox's details, in batched reads.
+func TestEnrichmentWithSandbox(t *testing.T) {
+	t.Parallel()
+	k := stacktest.Broker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sb, err := sandbox.New(sandbox.Config{Seed: 3, ErrorRate: 0.2, ThrottleRate: 0.1, Synthesize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	defer srv.Close()
+	def := sandbox.DefaultConfig()
+	api, err := tiktok.New(tiktok.Config{BaseURL: srv.URL, AppKey: def.AppKey, AppSecret: def.AppSecret,
+		AccessToken: def.AccessToken, RefreshToken: def.RefreshToken, BackoffBase: time.Millisecond, BackoffMax: 20 * time.Millisecond,
+		Breaker: tiktok.BreakerConfig{Failures: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out, dlq := k.Topic("webhooks"), k.Topic("orders"), k.Topic("dlq")
+	for _, topic := range []string{in, out, dlq} {
+		if _, err := k.Admin.CreateTopic(ctx, 3, -1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var recs []*kgo.Record
+	for i := range 400 {
+		recs = append(recs, webhook(in, fmt.Sprint("shop-", i%3), fmt.Sprint("n-", i), fmt.Sprint(577000000+i), "AWAITING_SHIPMENT", int64(1764000000+i)))
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	app := k.Prefix + "enrichment"
+	topo := Topology(Config{Application: app, Webhooks: in, OrdersTopic: out, API: api})
+	cfg := stream.Config{Client: []kgo.Opt{kgo.SeedBrokers(k.Brokers...)}, Instance: "e", DLQ: dlq}
+	runCtx, stop := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- stream.Run(runCtx, topo, cfg) }()
+	for !consumed(ctx, t, k, app, in) {
+		select {
+		case err := <-errc:
+			t.Fatalf("run ended: %v", err)
+		case <-ctx.Done():
+			t.Fatal("did not finish")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	stop()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	events := readAll(ctx, t, k, out)
+	if len(events) != 400 {
+		t.Fatalf("%d order events, want 400", len(events))
+	}
+	for _, r := range events {
+		var ev schemas.OrderEvent
+		if err := json.Unmarshal(r.Value, &ev); err != nil {
+			t.Fatal(err)
+		}
+		st, err := sb.Order(ev.OrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.BuyerID != st.Order.UserID || len(ev.LineItems) != len(st.Order.LineItems) || ev.RecipientAddress.PostalCode != st.Order.RecipientAddress.PostalCode {
+			t.Fatalf("event %+v does not carry the sandbox's order %+v", ev, st.Order)
+		}
+	}
+	reads, failed := 0, 0
+	for _, r := range sb.Requests() {
+		if r.Path == tiktok.PathOrders {
+			reads++
+			if r.Outcome != "ok" {
+				failed++
+			}
+		}
+	}
+	if failed == 0 || reads-failed > 400/10 {
+		t.Fatalf("%d order reads (%d failed) for 400 orders: want batched reads, and injected failures ridden out", reads, failed)
+	}
 }
