@@ -38,9 +38,11 @@ setup: up
 	$(BIN) topics apply
 	$(BIN) migrate
 
-## The whole pipeline on the local stack, in the foreground (Ctrl-C stops it).
+## The whole pipeline on the local stack, in the foreground (Ctrl-C stops it),
+## with the sandbox of the outside APIs (TikTok Shop) beside it.
 run: setup
-	$(BIN) run
+	@$(BIN) sandbox & sandbox=$$!; trap 'kill $$sandbox 2>/dev/null; wait $$sandbox' EXIT; \
+	  $(BIN) run
 
 ## Unit and integration tests against the real broker, ClickHouse and PostgreSQL.
 test: up vet fmt-check

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -93,6 +94,17 @@ func TestThinPath(t *testing.T) {
 		}
 	}
 
+	// The TikTok API the enrichment role calls: the sandbox, as make run
+	// starts it, with the same app credentials.
+	sandboxAddr := freeAddr(t)
+	sandboxCtx, stopSandbox := context.WithCancel(ctx)
+	defer stopSandbox()
+	var sandboxLogs syncBuffer
+	go cliTo(sandboxCtx, &sandboxLogs, map[string]string{"CREATORFLOW_ADDR": sandboxAddr, "CREATORFLOW_METRICS_ADDR": freeAddr(t),
+		"CREATORFLOW_TIKTOK_APP_KEY": "e2e-app", "CREATORFLOW_TIKTOK_APP_SECRET": "e2e-secret"}, "sandbox")
+	vars["CREATORFLOW_TIKTOK_API_URL"] = "http://" + sandboxAddr
+	vars["CREATORFLOW_INSTANCE"] = "e2e"
+
 	runCtx, stop := context.WithCancel(ctx)
 	var logs syncBuffer
 	done := make(chan int, 1)
@@ -145,6 +157,23 @@ func TestThinPath(t *testing.T) {
 	}
 	if orderID != "ORDER-E2E-1" || status != "AWAITING_SHIPMENT" || stored != body || eventTime.Unix() != now {
 		t.Fatalf("ClickHouse row: order %s status %s event_time %v body %s", orderID, status, eventTime, stored)
+	}
+
+	// The enrichment role turned the webhook into an order event with the
+	// order's details from the (sandbox) Order API.
+	ordersCl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(k.Topic(schemas.TopicOrders)),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ordersCl.Close()
+	pollCtx, cancelPoll := context.WithTimeout(ctx, 30*time.Second)
+	fs = ordersCl.PollFetches(pollCtx)
+	cancelPoll()
+	var ev schemas.OrderEvent
+	if recs := fs.Records(); len(recs) != 1 || json.Unmarshal(recs[0].Value, &ev) != nil ||
+		ev.OrderID != "ORDER-E2E-1" || ev.Status != schemas.OrderStatusAwaitingShipment || len(ev.LineItems) == 0 || ev.BuyerID == "" {
+		t.Fatalf("orders topic holds %d records (%v), first %+v; logs:\n%s\nsandbox:\n%s", len(recs), fs.Err0(), ev, logs.String(), sandboxLogs.String())
 	}
 
 	stop()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -11,8 +12,10 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/creatorflow/creatorflow/connectors/tiktok"
 	"github.com/creatorflow/creatorflow/pipeline/config"
 )
 
@@ -126,4 +129,44 @@ func checkListen(flagName, addr string) error {
 		return usageError{fmt.Errorf("--%s %q: %w", flagName, addr, err)}
 	}
 	return nil
+}
+
+// tiktokAppFlags are the TikTok Shop app's credentials, shared by the roles
+// that need them: the ingest verifies webhooks with them, the API client
+// signs its requests with them.
+type tiktokAppFlags struct{ key, secret string }
+
+func (f *tiktokAppFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.key, "tiktok-app-key", "", "TikTok Shop app key (webhooks are verified and API requests signed with its secret)")
+	fs.StringVar(&f.secret, "tiktok-app-secret", "", "secret of that app (prefer CREATORFLOW_TIKTOK_APP_SECRET_FILE)")
+}
+
+// tiktokAPIFlags say how to reach the TikTok Shop API.
+type tiktokAPIFlags struct {
+	url, authURL              string
+	accessToken, refreshToken string
+	appRate, shopRate         int
+}
+
+func (f *tiktokAPIFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "tiktok-api-url", "http://127.0.0.1:8090", "TikTok Shop API base URL (the sandbox by default)")
+	fs.StringVar(&f.authURL, "tiktok-auth-url", "", "TikTok Shop token service URL (default: the API URL)")
+	fs.StringVar(&f.accessToken, "tiktok-access-token", "sandbox-access-0", "seller access token (prefer CREATORFLOW_TIKTOK_ACCESS_TOKEN_FILE)")
+	fs.StringVar(&f.refreshToken, "tiktok-refresh-token", "sandbox-refresh-0", "seller refresh token, used when the access token expires")
+	fs.IntVar(&f.appRate, "tiktok-app-rate", 1000, "TikTok API requests per minute for the app, all shops together")
+	fs.IntVar(&f.shopRate, "tiktok-shop-rate", 0, "TikTok API requests per minute per shop (0: only the app's limit)")
+}
+
+// client returns a TikTok Shop API client whose metrics go to reg.
+func (f *tiktokAPIFlags) client(app *tiktokAppFlags, reg prometheus.Registerer, log *slog.Logger) (*tiktok.Client, error) {
+	if app.key == "" || app.secret == "" {
+		return nil, usageError{errors.New("the TikTok API needs --tiktok-app-key and --tiktok-app-secret (or CREATORFLOW_TIKTOK_APP_KEY / CREATORFLOW_TIKTOK_APP_SECRET[_FILE])")}
+	}
+	c, err := tiktok.New(tiktok.Config{BaseURL: f.url, AuthURL: f.authURL, AppKey: app.key, AppSecret: app.secret,
+		AccessToken: f.accessToken, RefreshToken: f.refreshToken, AppRate: f.appRate, ShopRate: f.shopRate,
+		Metrics: tiktok.NewMetrics(reg), Logger: log})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return c, nil
 }

@@ -29,19 +29,15 @@ var ingestCommand = command{
 
 // ingestFlags configures the ingest role.
 type ingestFlags struct {
-	listen    string
-	appKey    string
-	appSecret string
-	moreApps  config.Pairs
-	carriers  config.Pairs
-	cfg       webhook.Config
+	listen   string
+	moreApps config.Pairs
+	carriers config.Pairs
+	cfg      webhook.Config
 }
 
 func (f *ingestFlags) register(fs *flag.FlagSet) {
 	f.cfg = webhook.DefaultConfig()
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address of the webhook endpoints")
-	fs.StringVar(&f.appKey, "tiktok-app-key", "", "TikTok Shop app key whose webhooks are accepted")
-	fs.StringVar(&f.appSecret, "tiktok-app-secret", "", "secret of that app (prefer CREATORFLOW_TIKTOK_APP_SECRET_FILE)")
 	fs.Var(&f.moreApps, "tiktok-extra-apps", "more accepted apps as key=secret,... (several apps, or a secret being rotated)")
 	fs.Var(&f.carriers, "carrier-secrets", "carriers accepted at /webhooks/carriers/{carrier}, as carrier=secret,...")
 	fs.Int64Var(&f.cfg.MaxBodyBytes, "max-body-bytes", f.cfg.MaxBodyBytes, "largest webhook body accepted (413 above)")
@@ -56,11 +52,11 @@ func (f *ingestFlags) register(fs *flag.FlagSet) {
 }
 
 // apps returns the configured TikTok apps, the main pair first.
-func (f *ingestFlags) apps() ([]webhook.App, error) {
-	if f.appKey == "" || f.appSecret == "" {
+func (f *ingestFlags) apps(app *tiktokAppFlags) ([]webhook.App, error) {
+	if app.key == "" || app.secret == "" {
 		return nil, usageError{errors.New("ingest needs --tiktok-app-key and --tiktok-app-secret (or CREATORFLOW_TIKTOK_APP_KEY / CREATORFLOW_TIKTOK_APP_SECRET[_FILE])")}
 	}
-	apps := []webhook.App{{Key: f.appKey, Secret: f.appSecret}}
+	apps := []webhook.App{{Key: app.key, Secret: app.secret}}
 	keys := make([]string, 0, len(f.moreApps))
 	for k := range f.moreApps {
 		keys = append(keys, k)
@@ -74,12 +70,12 @@ func (f *ingestFlags) apps() ([]webhook.App, error) {
 
 // ingestRole starts the webhook server; it returns when ctx is done, the
 // in-flight requests are answered and the producer is flushed.
-func ingestRole(f *ingestFlags, kafka *kafkaFlags, reg *prometheus.Registry, health *ops.Handler, log *slog.Logger) (role, error) {
+func ingestRole(f *ingestFlags, app *tiktokAppFlags, kafka *kafkaFlags, reg *prometheus.Registry, health *ops.Handler, log *slog.Logger) (role, error) {
 	if err := checkListen("listen", f.listen); err != nil {
 		return role{}, err
 	}
 	cfg := f.cfg
-	apps, err := f.apps()
+	apps, err := f.apps(app)
 	if err != nil {
 		return role{}, err
 	}

@@ -24,14 +24,15 @@ var runCommand = command{
 }
 
 // allRoles are the roles `creatorflow run` starts by default, in start order.
-var allRoles = []string{"ingest", "sink"}
+var allRoles = []string{"ingest", "enrichment", "sink"}
 
 var roleUsage = map[string]string{
 	"run": `usage: creatorflow run [flags]
 
 Runs the pipeline's roles in one process against the local stack by default,
 or real clusters with --brokers and --clickhouse-url. Roles:
-ingest (webhook endpoints into Kafka) and sink (Kafka into ClickHouse). Each
+ingest (webhook endpoints into Kafka), enrichment (order webhooks into order
+events with the Order API's details) and sink (Kafka into ClickHouse). Each
 role logs a start-up line with its address; SIGTERM stops them cleanly.`,
 	"ingest": `usage: creatorflow ingest [flags]
 
@@ -57,6 +58,9 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 		kafka  kafkaFlags
 		opsf   opsFlags
 		ingest ingestFlags
+		app    tiktokAppFlags
+		api    tiktokAPIFlags
+		stream streamFlags
 		sinkf  sinkFlags
 		ch     clickhouseFlags
 		roles  = config.List(slices.Clone(available))
@@ -65,8 +69,15 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 	logs.register(fs)
 	kafka.register(fs)
 	opsf.register(fs)
+	if slices.Contains(available, "ingest") || slices.Contains(available, "enrichment") {
+		app.register(fs)
+	}
 	if slices.Contains(available, "ingest") {
 		ingest.register(fs)
+	}
+	if slices.Contains(available, "enrichment") {
+		api.register(fs)
+		stream.register(fs)
 	}
 	if slices.Contains(available, "sink") {
 		sinkf.register(fs)
@@ -108,7 +119,9 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 		rlog := log.With("role", name)
 		switch name {
 		case "ingest":
-			r, err = ingestRole(&ingest, &kafka, reg, health, rlog)
+			r, err = ingestRole(&ingest, &app, &kafka, reg, health, rlog)
+		case "enrichment":
+			r, err = enrichmentRole(&api, &app, &stream, &kafka, reg, rlog)
 		case "sink":
 			r, err = sinkRole(ctx, &sinkf, &kafka, &ch, reg, health, rlog)
 		}
