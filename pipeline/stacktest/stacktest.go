@@ -83,6 +83,70 @@ type Kafka struct {
 // Topic returns the test's name for a catalog topic.
 func (k Kafka) Topic(name string) string { return k.Prefix + name }
 
+// ReadCommitted reads a topic's committed records, from its start to the end
+// offsets at the time of the call. Transaction markers are read too (and left
+// out), since they often hold a partition's last offset.
+func (k Kafka) ReadCommitted(ctx context.Context, t testing.TB, topic string) []*kgo.Record {
+	t.Helper()
+	ends, err := k.Admin.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, remaining := map[int32]int64{}, map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		end[o.Partition] = o.Offset
+		if o.Offset > 0 {
+			remaining[o.Partition] = o.Offset
+		}
+	})
+	if len(remaining) == 0 {
+		return nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(topic), kgo.KeepControlRecords(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	for len(remaining) > 0 {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("read %s: %v", topic, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if e, ok := remaining[r.Partition]; ok && r.Offset >= e-1 {
+				delete(remaining, r.Partition)
+			}
+			if !r.Attrs.IsControl() && r.Offset < end[r.Partition] {
+				out = append(out, r)
+			}
+		})
+	}
+	return out
+}
+
+// Consumed reports whether group has committed every record of topic.
+func (k Kafka) Consumed(ctx context.Context, t testing.TB, group, topic string) bool {
+	t.Helper()
+	committed, err := k.Admin.FetchOffsets(ctx, group)
+	if err != nil {
+		return false
+	}
+	ends, err := k.Admin.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := true
+	ends.Each(func(o kadm.ListedOffset) {
+		c, ok := committed.Lookup(topic, o.Partition)
+		if o.Offset > 0 && (!ok || c.At < o.Offset) {
+			all = false
+		}
+	})
+	return all
+}
+
 // Broker connects to the stack's broker and returns a topic prefix of the
 // test's own; topics created under it are deleted when the test ends.
 func Broker(t testing.TB) Kafka {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/creatorflow/creatorflow/pipeline/stacktest"
@@ -94,62 +93,16 @@ func (f *fixture) config(instance string) stream.Config {
 
 // done reports whether the application has committed every input record.
 func (f *fixture) done(ctx context.Context, t *testing.T, app string) bool {
-	committed, err := f.k.Admin.FetchOffsets(ctx, app)
-	if err != nil {
-		return false
-	}
-	ends, err := f.k.Admin.ListEndOffsets(ctx, f.in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := true
-	ends.Each(func(o kadm.ListedOffset) {
-		c, ok := committed.Lookup(f.in, o.Partition)
-		if o.Offset > 0 && (!ok || c.At < o.Offset) {
-			all = false
-		}
-	})
-	return all
+	return f.k.Consumed(ctx, t, app, f.in)
 }
 
 // outputs reads the committed output, up to the end offsets at the time of
 // the call: key -> values in order. Transaction markers are read too (and
 // skipped), since they often hold a partition's last offset.
 func (f *fixture) outputs(ctx context.Context, t *testing.T, topic string) map[string][]string {
-	ends, err := f.k.Admin.ListEndOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	end, remaining := map[int32]int64{}, map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		end[o.Partition] = o.Offset
-		if o.Offset > 0 {
-			remaining[o.Partition] = o.Offset
-		}
-	})
 	got := map[string][]string{}
-	if len(remaining) == 0 {
-		return got
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(f.k.Brokers...), kgo.ConsumeTopics(topic), kgo.KeepControlRecords(),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	for len(remaining) > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatalf("read %s: %v", topic, err)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			if end, ok := remaining[r.Partition]; ok && r.Offset >= end-1 {
-				delete(remaining, r.Partition)
-			}
-			if !r.Attrs.IsControl() && r.Offset < end[r.Partition] {
-				got[string(r.Key)] = append(got[string(r.Key)], string(r.Value))
-			}
-		})
+	for _, r := range f.k.ReadCommitted(ctx, t, topic) {
+		got[string(r.Key)] = append(got[string(r.Key)], string(r.Value))
 	}
 	return got
 }

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/creatorflow/creatorflow/connectors/sandbox"
@@ -161,7 +160,7 @@ func TestEnrichmentExactlyOnce(t *testing.T) {
 	// Stop and restart the processor at random moments until it has
 	// consumed everything.
 	stops := 0
-	for ; !consumed(ctx, t, k, app, in); stops++ {
+	for ; !k.Consumed(ctx, t, app, in); stops++ {
 		if ctx.Err() != nil {
 			t.Fatal("did not finish")
 		}
@@ -173,7 +172,7 @@ func TestEnrichmentExactlyOnce(t *testing.T) {
 	}
 
 	got := map[string][]string{}
-	for _, r := range readAll(ctx, t, k, out) {
+	for _, r := range k.ReadCommitted(ctx, t, out) {
 		var ev schemas.OrderEvent
 		if err := json.Unmarshal(r.Value, &ev); err != nil {
 			t.Fatal(err)
@@ -194,7 +193,7 @@ func TestEnrichmentExactlyOnce(t *testing.T) {
 			t.Fatalf("order %s: events %v, want %v exactly once each", order, got[order], statuses)
 		}
 	}
-	dead := readAll(ctx, t, k, dlq)
+	dead := k.ReadCommitted(ctx, t, dlq)
 	var reasons []string
 	for _, r := range dead {
 		for _, h := range r.Headers {
@@ -219,61 +218,6 @@ func TestEnrichmentExactlyOnce(t *testing.T) {
 	if stops < 2 || api.calls.Load() < 4 {
 		t.Fatalf("%d restarts and %d API calls: the test did not exercise restarts and the outage", stops, api.calls.Load())
 	}
-}
-
-func consumed(ctx context.Context, t *testing.T, k stacktest.Kafka, group, topic string) bool {
-	committed, err := k.Admin.FetchOffsets(ctx, group)
-	if err != nil {
-		return false
-	}
-	ends, err := k.Admin.ListEndOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := true
-	ends.Each(func(o kadm.ListedOffset) {
-		c, ok := committed.Lookup(topic, o.Partition)
-		if o.Offset > 0 && (!ok || c.At < o.Offset) {
-			all = false
-		}
-	})
-	return all
-}
-
-// readAll reads the committed records of a topic.
-func readAll(ctx context.Context, t *testing.T, k stacktest.Kafka, topic string) []*kgo.Record {
-	ends, err := k.Admin.ListEndOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	remaining := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			remaining[o.Partition] = o.Offset
-		}
-	})
-	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(topic), kgo.KeepControlRecords(),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	var out []*kgo.Record
-	for len(remaining) > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatalf("read %s: %v", topic, err)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			if end, ok := remaining[r.Partition]; ok && r.Offset >= end-1 {
-				delete(remaining, r.Partition)
-			}
-			if !r.Attrs.IsControl() {
-				out = append(out, r)
-			}
-		})
-	}
-	return out
 }
 
 // TestEnrichmentWithSandbox runs the processor with the real client against
@@ -321,7 +265,7 @@ func TestEnrichmentWithSandbox(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- stream.Run(runCtx, topo, cfg) }()
-	for !consumed(ctx, t, k, app, in) {
+	for !k.Consumed(ctx, t, app, in) {
 		select {
 		case err := <-errc:
 			t.Fatalf("run ended: %v", err)
@@ -334,7 +278,7 @@ func TestEnrichmentWithSandbox(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
-	events := readAll(ctx, t, k, out)
+	events := k.ReadCommitted(ctx, t, out)
 	if len(events) != 400 {
 		t.Fatalf("%d order events, want 400", len(events))
 	}
