@@ -136,19 +136,16 @@ func New(cfg Config) (*Poller, error) {
 	return p, nil
 }
 
-// Run polls until ctx ends. Failures of the API or of Kafka are logged and
-// the items retried at their next turn; only a failure to read the item
-// list at start ends it.
+// Run polls until ctx ends. Failures of the item list, the API or Kafka are
+// logged and retried: the list at the next refresh (the previous one is
+// polled meanwhile), the items at their next turn.
 func (p *Poller) Run(ctx context.Context) error {
-	if err := p.refresh(ctx); err != nil {
-		return err
-	}
-	nextRefresh := p.cfg.Now().Add(p.cfg.Refresh)
+	var nextRefresh time.Time
 	for ctx.Err() == nil {
 		now := p.cfg.Now()
 		if !now.Before(nextRefresh) {
 			if err := p.refresh(ctx); err != nil && ctx.Err() == nil {
-				p.cfg.Logger.Warn("item list not refreshed; polling the previous one", "err", err)
+				p.cfg.Logger.Warn("item list not read; polling the previous one", "items", len(p.items), "err", err)
 			}
 			nextRefresh = now.Add(p.cfg.Refresh)
 		}
