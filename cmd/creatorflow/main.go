@@ -38,6 +38,7 @@ func commands() []command {
 		brokerCommand,
 		topicsCommand,
 		migrateCommand,
+		catalogCommand,
 		ingestCommand,
 		sinkCommand,
 		runCommand,

@@ -1,0 +1,125 @@
+// Package catalog is CreatorFlow's list of what it sells: the shops (with the
+// cipher the TikTok Shop API wants for each), their SKUs with the starting
+// stock the inventory processors count down from, and the content items
+// (TikTok videos) that promote those SKUs, which the content-metric poller
+// polls.
+//
+// A catalog comes from a CSV or JSON file (Parse, see docs/catalog.md for the
+// formats), is checked as a whole (every problem reported with its line or
+// entry, so a file is fixed in one go) and is written to PostgreSQL in one
+// transaction (Import). Load and ActiveContent read it back.
+package catalog
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// Catalog is a set of shops, SKUs and content items that refer only to one
+// another: a SKU's shop and a content item's shop and SKUs are in the same
+// catalog.
+type Catalog struct {
+	Shops   []Shop    `json:"shops,omitempty"`
+	SKUs    []SKU     `json:"skus,omitempty"`
+	Content []Content `json:"content,omitempty"`
+}
+
+// Shop is a TikTok shop.
+type Shop struct {
+	ID string `json:"shop_id"`
+	// Cipher is what the TikTok Shop API calls the shop in requests; it
+	// defaults to ID.
+	Cipher string `json:"shop_cipher"`
+	Name   string `json:"name,omitempty"`
+}
+
+// SKU is a sellable variant of a product of a shop.
+type SKU struct {
+	ID        string `json:"sku_id"`
+	ShopID    string `json:"shop_id"`
+	ProductID string `json:"product_id"`
+	SellerSKU string `json:"seller_sku,omitempty"`
+	Title     string `json:"title,omitempty"`
+	// StartingStock is the stock the inventory processors start from.
+	StartingStock int `json:"starting_stock"`
+	// UnitPrice is a decimal amount with two decimals ("24.99"), a string
+	// like TikTok's prices so no float rounds it; empty when unknown.
+	UnitPrice string `json:"unit_price,omitempty"`
+}
+
+// Content is a content item (a TikTok video) of a shop and the SKUs it
+// promotes.
+type Content struct {
+	ID     string `json:"content_id"`
+	ShopID string `json:"shop_id"`
+	// Active content is polled for metrics. Files default it to true; in
+	// Go the zero value is false, so set it.
+	Active bool `json:"active"`
+	// SKUIDs are sorted, without repeats, and all of the item's shop.
+	SKUIDs []string `json:"sku_ids,omitempty"`
+}
+
+// Links counts the content-to-SKU links of the catalog.
+func (c Catalog) Links() int {
+	n := 0
+	for _, ct := range c.Content {
+		n += len(ct.SKUIDs)
+	}
+	return n
+}
+
+// The file formats Parse reads.
+const (
+	FormatCSV  = "csv"
+	FormatJSON = "json"
+)
+
+// Format guesses the format of a catalog file from its extension.
+func Format(path string) (string, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		return FormatCSV, nil
+	case ".json":
+		return FormatJSON, nil
+	}
+	return "", fmt.Errorf("cannot tell the format of %q from its extension: name it .csv or .json, or give the format", path)
+}
+
+// Parse reads a catalog file in format (FormatCSV or FormatJSON) and checks
+// it as Validate does. A file that is readable but wrong yields every
+// problem found, up to MaxErrors, joined with errors.Join, each naming its
+// line (CSV; JSON syntax) or entry (JSON, e.g. "skus[2]").
+func Parse(r io.Reader, format string) (Catalog, error) {
+	switch format {
+	case FormatCSV:
+		return parseCSV(r)
+	case FormatJSON:
+		return parseJSON(r)
+	}
+	return Catalog{}, fmt.Errorf("unknown catalog format %q: want %s or %s", format, FormatCSV, FormatJSON)
+}
+
+// Validate checks a catalog and returns it as Import writes it: entries
+// named more than once merged (they must agree), shop ciphers defaulted to
+// the shop id, prices written with two decimals, each content item's SKU
+// list sorted. Its errors are Parse's, with places such as "skus[2]".
+func Validate(c Catalog) (Catalog, error) {
+	var raw rawCatalog
+	for i, s := range c.Shops {
+		raw.shops = append(raw.shops, rawShop{Shop: s, at: entry("shops", i, i), nameField: "name"})
+	}
+	for i, s := range c.SKUs {
+		raw.skus = append(raw.skus, rawSKU{SKU: s, at: entry("skus", i, len(c.Shops)+i)})
+	}
+	for i, ct := range c.Content {
+		raw.content = append(raw.content, rawContent{Content: ct, at: entry("content", i, len(c.Shops)+len(c.SKUs)+i)})
+	}
+	var p problems
+	out := build(raw, &p)
+	if err := p.err(); err != nil {
+		return Catalog{}, err
+	}
+	return out, nil
+}
