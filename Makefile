@@ -33,10 +33,11 @@ down:
 status:
 	deploy/local/stack.sh status
 
-## Topics and schemas on the local stack (idempotent).
+## Topics, schemas and the demo catalog on the local stack (idempotent).
 setup: up
 	$(BIN) topics apply
 	$(BIN) migrate
+	$(BIN) catalog import --file deploy/local/catalog.json
 
 ## The whole pipeline on the local stack, in the foreground (Ctrl-C stops it),
 ## with the sandbox of the outside APIs (TikTok Shop) beside it.

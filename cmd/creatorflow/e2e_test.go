@@ -93,6 +93,15 @@ func TestThinPath(t *testing.T) {
 			t.Fatalf("migrate #%d: exit %d, output:\n%s", i+1, code, out)
 		}
 	}
+	// The catalog the poller reads: the demo one, in a database of the test's own.
+	vars["CREATORFLOW_POSTGRES_URL"] = stacktest.Postgres(t)
+	vars["CREATORFLOW_POLL_INTERVAL"], vars["CREATORFLOW_POLL_MIN_INTERVAL"] = "1s", "500ms"
+	if out, code := cli(ctx, t, vars, "migrate", "--only", "postgres"); code != 0 {
+		t.Fatalf("migrate postgres: exit %d, output:\n%s", code, out)
+	}
+	if out, code := cli(ctx, t, vars, "catalog", "import", "--file", "../../deploy/local/catalog.json"); code != 0 {
+		t.Fatalf("catalog import: exit %d, output:\n%s", code, out)
+	}
 
 	// The TikTok API the enrichment role calls: the sandbox, as make run
 	// starts it, with the same app credentials.
@@ -174,6 +183,21 @@ func TestThinPath(t *testing.T) {
 	if recs := fs.Records(); len(recs) != 1 || json.Unmarshal(recs[0].Value, &ev) != nil ||
 		ev.OrderID != "ORDER-E2E-1" || ev.Status != schemas.OrderStatusAwaitingShipment || len(ev.LineItems) == 0 || ev.BuyerID == "" {
 		t.Fatalf("orders topic holds %d records (%v), first %+v; logs:\n%s\nsandbox:\n%s", len(recs), fs.Err0(), ev, logs.String(), sandboxLogs.String())
+	}
+
+	// The poller read the counters of the catalog's active videos.
+	metricsCl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(k.Topic(schemas.TopicContentMetrics)),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer metricsCl.Close()
+	pollCtx, cancelPoll = context.WithTimeout(ctx, 30*time.Second)
+	fs = metricsCl.PollFetches(pollCtx)
+	cancelPoll()
+	var reading schemas.ContentMetrics
+	if recs := fs.Records(); len(recs) == 0 || json.Unmarshal(recs[0].Value, &reading) != nil || reading.ContentID == "" || len(reading.SKUIDs) == 0 {
+		t.Fatalf("content metrics topic holds %d records (%v), first %+v; logs:\n%s", len(recs), fs.Err0(), reading, logs.String())
 	}
 
 	stop()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/creatorflow/creatorflow/connectors/tiktok"
 	"github.com/creatorflow/creatorflow/pipeline/stream"
 	"github.com/creatorflow/creatorflow/processors/enrichment"
 	"github.com/creatorflow/creatorflow/schemas"
@@ -31,11 +32,7 @@ func (f *streamFlags) config(kafka *kafkaFlags, reg prometheus.Registerer, log *
 }
 
 // enrichmentRole turns order webhooks into order events with details.
-func enrichmentRole(api *tiktokAPIFlags, app *tiktokAppFlags, sf *streamFlags, kafka *kafkaFlags, reg prometheus.Registerer, log *slog.Logger) (role, error) {
-	client, err := api.client(app, reg, log)
-	if err != nil {
-		return role{}, err
-	}
+func enrichmentRole(client *tiktok.Client, apiURL string, sf *streamFlags, kafka *kafkaFlags, reg prometheus.Registerer, log *slog.Logger) (role, error) {
 	topo := enrichment.Topology(enrichment.Config{
 		Application: kafka.topic("creatorflow-enrichment"),
 		Webhooks:    kafka.topic(schemas.TopicTikTokWebhooks),
@@ -44,7 +41,7 @@ func enrichmentRole(api *tiktokAPIFlags, app *tiktokAppFlags, sf *streamFlags, k
 		Registerer:  reg,
 	})
 	return role{name: "enrichment", run: func(ctx context.Context) error {
-		log.Info("enrichment processing", "from", topo.Inputs[0], "to", topo.Outputs[0], "tiktok_api", api.url, "instance", sf.instance)
+		log.Info("enrichment processing", "from", topo.Inputs[0], "to", topo.Outputs[0], "tiktok_api", apiURL, "instance", sf.instance)
 		return stream.Run(ctx, topo, sf.config(kafka, reg, log))
 	}}, nil
 }

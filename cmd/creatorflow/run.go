@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/creatorflow/creatorflow/connectors/tiktok"
 	"github.com/creatorflow/creatorflow/pipeline/config"
 	"github.com/creatorflow/creatorflow/pipeline/ops"
 )
@@ -24,7 +25,7 @@ var runCommand = command{
 }
 
 // allRoles are the roles `creatorflow run` starts by default, in start order.
-var allRoles = []string{"ingest", "enrichment", "sink"}
+var allRoles = []string{"ingest", "enrichment", "poller", "sink"}
 
 var roleUsage = map[string]string{
 	"run": `usage: creatorflow run [flags]
@@ -32,7 +33,8 @@ var roleUsage = map[string]string{
 Runs the pipeline's roles in one process against the local stack by default,
 or real clusters with --brokers and --clickhouse-url. Roles:
 ingest (webhook endpoints into Kafka), enrichment (order webhooks into order
-events with the Order API's details) and sink (Kafka into ClickHouse). Each
+events with the Order API's details), poller (content counters of the catalog's
+videos into Kafka) and sink (Kafka into ClickHouse). Each
 role logs a start-up line with its address; SIGTERM stops them cleanly.`,
 	"ingest": `usage: creatorflow ingest [flags]
 
@@ -61,6 +63,8 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 		app    tiktokAppFlags
 		api    tiktokAPIFlags
 		stream streamFlags
+		pollf  pollerFlags
+		pg     postgresFlags
 		sinkf  sinkFlags
 		ch     clickhouseFlags
 		roles  = config.List(slices.Clone(available))
@@ -69,14 +73,21 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 	logs.register(fs)
 	kafka.register(fs)
 	opsf.register(fs)
-	if slices.Contains(available, "ingest") || slices.Contains(available, "enrichment") {
+	usesAPI := slices.Contains(available, "enrichment") || slices.Contains(available, "poller")
+	if slices.Contains(available, "ingest") || usesAPI {
 		app.register(fs)
+	}
+	if usesAPI {
+		api.register(fs)
+	}
+	if slices.Contains(available, "poller") {
+		pollf.register(fs)
+		pg.register(fs)
 	}
 	if slices.Contains(available, "ingest") {
 		ingest.register(fs)
 	}
 	if slices.Contains(available, "enrichment") {
-		api.register(fs)
 		stream.register(fs)
 	}
 	if slices.Contains(available, "sink") {
@@ -110,6 +121,14 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 	if opsf.pprof {
 		health.EnableProfiling()
 	}
+	// One TikTok client for the process: its rate limiter is the app's,
+	// however many roles call the API.
+	var tt *tiktok.Client
+	if slices.Contains(roles, "enrichment") || slices.Contains(roles, "poller") {
+		if tt, err = api.client(&app, reg, log); err != nil {
+			return err
+		}
+	}
 	var started []role
 	for _, name := range roles {
 		var (
@@ -121,7 +140,9 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 		case "ingest":
 			r, err = ingestRole(&ingest, &app, &kafka, reg, health, rlog)
 		case "enrichment":
-			r, err = enrichmentRole(&api, &app, &stream, &kafka, reg, rlog)
+			r, err = enrichmentRole(tt, api.url, &stream, &kafka, reg, rlog)
+		case "poller":
+			r, err = pollerRole(ctx, &pollf, tt, api.url, &kafka, &pg, reg, rlog)
 		case "sink":
 			r, err = sinkRole(ctx, &sinkf, &kafka, &ch, reg, health, rlog)
 		}
