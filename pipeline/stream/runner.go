@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -26,8 +27,15 @@ const transactionTimeout = time.Minute
 // instance that has no records to process.
 const idlePunctuation = 2 * time.Second
 
-// jobRecords is the most records of one worker job.
+// jobRecords is the most records of one worker job: enough that handing a
+// job over costs nothing per record, few enough that the jobs still queued
+// when the commit interval ends are a few milliseconds of work.
 const jobRecords = 1000
+
+// prefetchTimeout bounds one Prefetch call, well inside franz-go's
+// transaction timeout (40 s): a lookup slower than that makes the
+// processor's own deadline error, which it reports as Transient.
+const prefetchTimeout = 15 * time.Second
 
 // restoreIdle is how long a restore waits on a changelog that returns
 // nothing before taking it as fully read.
@@ -187,7 +195,8 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 		if err != nil {
 			return err
 		}
-		if r.retryWait > 0 {
+		if r.retryPending {
+			r.retryPending = false
 			select {
 			case <-ctx.Done():
 			case <-time.After(r.retryWait):
@@ -227,13 +236,17 @@ type runner struct {
 
 	crew *crew
 	// retryErr is the transient error that is aborting the transaction
-	// under way; retryWait the back-off before the next one.
-	retryErr   error
-	retryWait  time.Duration
-	changelogs map[string]string // store -> changelog topic
-	mu         sync.Mutex
-	states     map[int32]*partitionState
-	fatal      error // set by a callback; ends Run
+	// under way (retrying tells the workers cheaply); retryWait is the
+	// back-off, doubling while failures recur, and retryPending says Run
+	// must wait it before the next transaction.
+	retryErr     error
+	retrying     atomic.Bool
+	retryWait    time.Duration
+	retryPending bool
+	changelogs   map[string]string // store -> changelog topic
+	mu           sync.Mutex
+	states       map[int32]*partitionState
+	fatal        error // set by a callback; ends Run
 }
 
 func (r *runner) failure() error {
@@ -282,12 +295,14 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 			// queued when the commit interval ends short.
 			for recs := range slices.Chunk(ftp.Records, jobRecords) {
 				do(ftp.Partition, func(w *worker) {
-					if r.topo.Prefetch != nil && !r.retrying() {
-						w.prefetched = r.topo.Prefetch(ctx, recs)
+					if r.topo.Prefetch != nil && !r.retrying.Load() {
+						pctx, cancel := context.WithTimeout(ctx, prefetchTimeout)
+						w.prefetched = r.topo.Prefetch(pctx, recs)
+						cancel()
 						defer func() { w.prefetched = nil }()
 					}
 					for _, rec := range recs {
-						if r.retrying() {
+						if r.retrying.Load() {
 							return // the transaction aborts: no use going on
 						}
 						w.process(ps, rec, produce)
@@ -299,7 +314,7 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		// once a worker is free: the commit interval then bounds the
 		// transaction, not just how long it takes in records.
 		r.crew.waitFewer(len(r.crew.workers))
-		if missing || r.retrying() || time.Since(start) >= r.cfg.CommitInterval {
+		if missing || r.retrying.Load() || time.Since(start) >= r.cfg.CommitInterval {
 			break
 		}
 		// Only what is fetched already: with a nil context, PollRecords
@@ -385,10 +400,6 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	return nil
 }
 
-// retrying reports whether a callback returned a transient error in the
-// transaction under way.
-func (r *runner) retrying() bool { return r.retryError() != nil }
-
 func (r *runner) retryError() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -401,6 +412,7 @@ func (r *runner) retryLater(err error) {
 	defer r.mu.Unlock()
 	if r.retryErr == nil {
 		r.retryErr = err
+		r.retrying.Store(true)
 	}
 }
 
@@ -410,12 +422,17 @@ func (r *runner) retryLater(err error) {
 func (r *runner) abortForRetry(ctx context.Context, sess session, touched map[int32]*partitionState, cause error) error {
 	r.mu.Lock()
 	r.retryErr = nil
+	r.retrying.Store(false)
 	r.mu.Unlock()
 	r.retryWait = min(max(2*r.retryWait, time.Second), 30*time.Second)
+	r.retryPending = true
 	r.metrics.aborts.Inc()
 	r.metrics.retries.Inc()
 	r.log.Warn("transient failure: transaction aborted, retrying", "wait", r.retryWait, "err", cause)
-	_, err := sess.End(ctx, kgo.TryAbort)
+	// A fresh deadline: a slow callback may have used up the transaction's.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), transactionTimeout)
+	defer cancel()
+	_, err := sess.End(actx, kgo.TryAbort)
 	for _, ps := range touched {
 		ps.abort()
 	}
@@ -443,11 +460,15 @@ func (r *runner) produceChangelogs(ps *partitionState, p int32, at time.Time, pr
 	for _, store := range ps.dirty {
 		topic := r.changelogs[store]
 		for key, v := range ps.pending[store] {
-			recs = append(recs, kgo.Record{Topic: topic, Partition: p, Key: unsafe.Slice(unsafe.StringData(key), len(key)), Value: v, Timestamp: at})
+			k := unsafe.Slice(unsafe.StringData(key), len(key))
+			if k == nil {
+				k = []byte{} // a nil key is a null key, which compacted topics refuse
+			}
+			recs = append(recs, kgo.Record{Topic: topic, Partition: p, Key: k, Value: v, Timestamp: at})
 			produce(&recs[len(recs)-1])
 		}
 	}
-	ps.changelog = recs[:0]
+	ps.changelog = recs // released when the transaction has ended
 }
 
 // owned returns the partitions this instance holds state for.

@@ -217,8 +217,21 @@ func (ps *partitionState) commit() {
 		clear(writes) // reused by the next transaction
 	}
 	ps.dirty = ps.dirty[:0]
+	ps.releaseChangelog()
 	ps.expire()
 	ps.count()
+}
+
+// releaseChangelog lets go of the ended transaction's changelog records,
+// whose keys and values would otherwise stay reachable until the slab is
+// reused; a slab much larger than needed goes too.
+func (ps *partitionState) releaseChangelog() {
+	used := len(ps.changelog)
+	clear(ps.changelog[:cap(ps.changelog)])
+	ps.changelog = ps.changelog[:0]
+	if cap(ps.changelog) > 4*max(used, 1024) {
+		ps.changelog = nil
+	}
 }
 
 // count refreshes the entry counts of the stores.
@@ -235,6 +248,7 @@ func (ps *partitionState) abort() {
 		clear(writes)
 	}
 	ps.dirty = ps.dirty[:0]
+	ps.releaseChangelog()
 	ps.reload()
 }
 

@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"testing"
 	"time"
 )
@@ -101,5 +103,25 @@ func TestWindowStore(t *testing.T) {
 	same("after expiry")
 	if _, ok := w.Get("stray"); !ok || w.Len() != 7 { // windows 2h and 3h (6 keys) and "stray"
 		t.Fatalf("after expiry: %d entries, stray kept %v", w.Len(), ok)
+	}
+}
+
+// TestChangelogKeys checks that changelog records carry their store keys,
+// and that an empty key stays an empty key: a nil one would be a null key,
+// which a compacted topic refuses (Kafka) or drops at compaction (kfake).
+func TestChangelogKeys(t *testing.T) {
+	r := &runner{changelogs: map[string]string{"s": "app-s-changelog"}}
+	ps := newPartitionState([]StoreSpec{{Name: "s"}})
+	ps.put("s", "", []byte("empty"))
+	ps.put("s", "k", []byte("v"))
+	got := map[string]string{}
+	r.produceChangelogs(ps, 3, time.Now(), func(rec *kgo.Record) {
+		if rec.Key == nil || rec.Topic != "app-s-changelog" || rec.Partition != 3 {
+			t.Fatalf("changelog record %+v", rec)
+		}
+		got[string(rec.Key)] = string(rec.Value)
+	})
+	if len(got) != 2 || got[""] != "empty" || got["k"] != "v" {
+		t.Fatalf("changelog %v", got)
 	}
 }

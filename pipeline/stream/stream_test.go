@@ -88,7 +88,9 @@ func newFixture(t *testing.T, records, keys int, partitions int32) *fixture {
 }
 
 func (f *fixture) config(instance string) stream.Config {
-	return stream.Config{Client: []kgo.Opt{kgo.SeedBrokers(f.k.Brokers...)}, Instance: instance, DLQ: f.dlq, MaxPollRecords: 500}
+	// Four workers whatever the machine's cores, so that the crew's
+	// hand-offs are exercised everywhere.
+	return stream.Config{Client: []kgo.Opt{kgo.SeedBrokers(f.k.Brokers...)}, Instance: instance, DLQ: f.dlq, MaxPollRecords: 500, Workers: 4}
 }
 
 // done reports whether the application has committed every input record.
@@ -202,7 +204,7 @@ func TestChildProcessor(t *testing.T) {
 	}
 	topo := counting(os.Getenv("STREAM_APP"), os.Getenv("STREAM_IN"), os.Getenv("STREAM_OUT"), 200*time.Microsecond)
 	cfg := stream.Config{Client: []kgo.Opt{kgo.SeedBrokers(strings.Split(os.Getenv("STREAM_BROKERS"), ",")...)},
-		Instance: "child", StaticMembership: true, DLQ: os.Getenv("STREAM_DLQ"), MaxPollRecords: 500}
+		Instance: "child", StaticMembership: true, DLQ: os.Getenv("STREAM_DLQ"), MaxPollRecords: 500, Workers: 4}
 	if err := stream.Run(context.Background(), topo, cfg); err != nil {
 		t.Fatal(err)
 	}
