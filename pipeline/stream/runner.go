@@ -294,7 +294,7 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 			// Small jobs keep the workers evenly busy and what is still
 			// queued when the commit interval ends short.
 			for recs := range slices.Chunk(ftp.Records, jobRecords) {
-				do(ftp.Partition, func(w *worker) {
+				do(ftp.Partition, len(recs), func(w *worker) {
 					if r.topo.Prefetch != nil && !r.retrying.Load() {
 						pctx, cancel := context.WithTimeout(ctx, prefetchTimeout)
 						w.prefetched = r.topo.Prefetch(pctx, recs)
@@ -311,10 +311,9 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 			}
 		})
 		// Polled records belong to this transaction, so poll more only
-		// once a worker is free: the commit interval then bounds the
-		// transaction, not just how long it takes in records.
-		r.crew.waitFewer(len(r.crew.workers))
-		if missing || r.retrying.Load() || time.Since(start) >= r.cfg.CommitInterval {
+		// while the work already taken in fits in the commit interval: it
+		// then bounds the whole transaction, however slow the records.
+		if missing || r.retrying.Load() || r.crew.backlog() >= r.cfg.CommitInterval-time.Since(start) {
 			break
 		}
 		// Only what is fetched already: with a nil context, PollRecords
@@ -341,12 +340,12 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	if punctuate {
 		for p, ps := range r.owned() {
 			touched[p] = ps
-			do(p, func(w *worker) { w.punctuate(ps, p, produce) })
+			do(p, 0, func(w *worker) { w.punctuate(ps, p, produce) })
 		}
 	}
 	// Store writes go to the changelogs, in the same transaction.
 	for p, ps := range touched {
-		do(p, func(*worker) {
+		do(p, 0, func(*worker) {
 			ps.saveStreamTime()
 			r.produceChangelogs(ps, p, start, produce)
 		})
@@ -370,7 +369,7 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 		err = errors.Join(err, fmt.Errorf("records not produced: %w", failed))
 	}
 	for p, ps := range touched {
-		do(p, func(*worker) {
+		do(p, 0, func(*worker) {
 			if committed {
 				ps.commit()
 			} else {

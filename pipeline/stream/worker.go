@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,14 +38,18 @@ type crew struct {
 	mu      sync.Mutex
 	free    *sync.Cond    // signalled when a job ends
 	load    []int         // jobs given to each worker and not yet ended
+	records []int         // records of those jobs
 	owner   map[int32]int // partition -> worker, while it has jobs
 	queued  map[int32]int // partition -> its jobs not yet ended
 	total   int           // jobs not yet ended
+	// perRecord is a moving average of the time a record takes (zero:
+	// not measured yet), from which backlog estimates the work queued.
+	perRecord time.Duration
 }
 
 func newCrew(r *runner, n int) *crew {
 	n = max(n, 1)
-	c := &crew{load: make([]int, n), owner: map[int32]int{}, queued: map[int32]int{}}
+	c := &crew{load: make([]int, n), records: make([]int, n), owner: map[int32]int{}, queued: map[int32]int{}}
 	c.free = sync.NewCond(&c.mu)
 	for range n {
 		w := &worker{r: r, jobs: make(chan func(*worker), 2*n)}
@@ -59,10 +65,10 @@ func newCrew(r *runner, n int) *crew {
 	return c
 }
 
-// do runs job for partition p on a worker; with a single worker, at once on
-// the caller's goroutine. The caller must wait before it touches what the
-// job touches.
-func (c *crew) do(p int32, job func(*worker)) {
+// do runs job, which handles n records of partition p, on a worker; with a
+// single worker, at once on the caller's goroutine. The caller must wait
+// before it touches what the job touches.
+func (c *crew) do(p int32, n int, job func(*worker)) {
 	if len(c.workers) == 1 {
 		job(c.workers[0])
 		return
@@ -81,12 +87,24 @@ func (c *crew) do(p int32, job func(*worker)) {
 	}
 	c.queued[p]++
 	c.load[i]++
+	c.records[i] += n
 	c.total++
 	c.mu.Unlock()
 	c.workers[i].jobs <- func(w *worker) {
+		start := time.Now()
 		job(w)
+		took := time.Since(start)
 		c.mu.Lock()
+		if n > 0 {
+			per := took / time.Duration(n)
+			if c.perRecord == 0 {
+				c.perRecord = per
+			} else {
+				c.perRecord = (4*c.perRecord + per) / 5
+			}
+		}
 		c.load[i]--
+		c.records[i] -= n
 		c.total--
 		if c.queued[p]--; c.queued[p] == 0 {
 			delete(c.queued, p)
@@ -95,6 +113,23 @@ func (c *crew) do(p int32, job func(*worker)) {
 		c.free.Broadcast()
 		c.mu.Unlock()
 	}
+}
+
+// backlog estimates how long the work given and not yet done will take:
+// the records of the busiest worker at the measured time per record, or
+// forever while there is work and no measurement yet (a transaction's first
+// records may be slow ones: it must not take in more before knowing).
+func (c *crew) backlog() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	most := slices.Max(c.records)
+	switch {
+	case most == 0:
+		return 0
+	case c.perRecord == 0:
+		return math.MaxInt64
+	}
+	return time.Duration(most) * c.perRecord
 }
 
 // wait returns once every job given so far has ended.
