@@ -58,6 +58,7 @@ type Breaker struct {
 	onState func(BreakerState)
 
 	mu        sync.Mutex
+	gen       uint64 // counts changes of state
 	state     BreakerState
 	failures  int       // in a row, while closed
 	openedAt  time.Time // when it last opened
@@ -74,31 +75,36 @@ func NewBreaker(cfg BreakerConfig, now func() time.Time, onState func(BreakerSta
 	return &Breaker{cfg: cfg.withDefaults(), now: now, onState: onState}
 }
 
-// Allow reports whether a call may go ahead; every allowed call must be
-// followed by exactly one Done.
-func (b *Breaker) Allow() error {
+// Allow reports whether a call may go ahead. An allowed call must end with
+// Done or Release given the returned generation: a call that outlives a
+// change of state (allowed while closed, ended while half-open) is not
+// counted in the new state.
+func (b *Breaker) Allow() (uint64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.state == Open {
 		if b.now().Sub(b.openedAt) < b.cfg.Recovery {
-			return ErrCircuitOpen
+			return b.gen, ErrCircuitOpen
 		}
 		b.set(HalfOpen)
 		b.trials, b.successes = 0, 0
 	}
 	if b.state == HalfOpen {
 		if b.trials >= b.cfg.HalfOpenCalls {
-			return ErrCircuitOpen
+			return b.gen, ErrCircuitOpen
 		}
 		b.trials++
 	}
-	return nil
+	return b.gen, nil
 }
 
 // Done records the outcome of an allowed call.
-func (b *Breaker) Done(ok bool) {
+func (b *Breaker) Done(gen uint64, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if gen != b.gen {
+		return
+	}
 	switch b.state {
 	case Closed:
 		if ok {
@@ -117,8 +123,16 @@ func (b *Breaker) Done(ok bool) {
 			b.failures = 0
 			b.set(Closed)
 		}
-	case Open:
-		// A call allowed before the circuit opened ended: it changes nothing.
+	}
+}
+
+// Release ends an allowed call that says nothing of the service's health
+// (it was cancelled before an answer): a trial call gives its place back.
+func (b *Breaker) Release(gen uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if gen == b.gen && b.state == HalfOpen && b.trials > 0 {
+		b.trials--
 	}
 }
 
@@ -139,6 +153,7 @@ func (b *Breaker) set(s BreakerState) {
 		return
 	}
 	b.state = s
+	b.gen++
 	if b.onState != nil {
 		b.onState(s)
 	}

@@ -288,7 +288,7 @@ func (c *Client) backoff(n int) time.Duration {
 // result is how one attempt went.
 type result struct {
 	err        error
-	outcome    string // for the metrics
+	outcome    string // for the metrics and the breaker
 	retry      bool   // worth another attempt
 	retryAfter time.Duration
 	auth       bool   // the token was refused
@@ -296,29 +296,36 @@ type result struct {
 }
 
 func (c *Client) attempt(ctx context.Context, route, method, path, shop string, query url.Values, body []byte, out any) result {
-	if err := c.breaker.Allow(); err != nil {
+	// The shop's limit first, then the app's at the moment the call can go:
+	// a call held back by its shop must not hold an app token meanwhile.
+	if c.cfg.ShopRate > 0 {
+		if err := c.cfg.Sleep(ctx, c.shops.get(shop).reserve()); err != nil {
+			return result{err: err, outcome: "cancelled"}
+		}
+	}
+	if err := c.cfg.Sleep(ctx, c.app.reserve()); err != nil {
+		return result{err: err, outcome: "cancelled"}
+	}
+	gen, err := c.breaker.Allow()
+	if err != nil {
 		return result{err: err, outcome: "circuit_open"}
 	}
 	res := c.send(ctx, method, path, shop, query, body, out)
-	// Only a failure of the service counts against it: a refusal of the
-	// request (bad input, throttling, auth) says the service is up.
-	c.breaker.Done(res.outcome != "error")
+	switch res.outcome {
+	case "cancelled", "token":
+		c.breaker.Release(gen) // no answer from the API: says nothing of its health
+	default:
+		// Only a failure of the service counts against it: a refusal of
+		// the request (bad input, throttling, auth) says it is up.
+		c.breaker.Done(gen, res.outcome != "error")
+	}
 	return res
 }
 
 func (c *Client) send(ctx context.Context, method, path, shop string, query url.Values, body []byte, out any) result {
-	wait := c.app.reserve()
-	var shopLimit *limiter
-	if c.cfg.ShopRate > 0 {
-		shopLimit = c.shops.get(shop)
-		wait = max(wait, shopLimit.reserve())
-	}
-	if err := c.cfg.Sleep(ctx, wait); err != nil {
-		return result{err: err, outcome: "cancelled"}
-	}
 	token, err := c.freshToken(ctx)
 	if err != nil {
-		return result{err: err, outcome: "auth"}
+		return result{err: err, outcome: "token"}
 	}
 	q := url.Values{}
 	for k, v := range query {
@@ -340,7 +347,10 @@ func (c *Client) send(ctx context.Context, method, path, shop string, query url.
 	}
 	env, status, header, err := c.do(req)
 	if err != nil {
-		return result{err: err, outcome: "error", retry: ctx.Err() == nil, token: token}
+		if ctx.Err() != nil {
+			return result{err: err, outcome: "cancelled", token: token}
+		}
+		return result{err: err, outcome: "error", retry: true, token: token}
 	}
 	apiErr := &APIError{Status: status, Code: env.Code, Message: env.Message, RequestID: env.RequestID}
 	switch {
@@ -351,8 +361,8 @@ func (c *Client) send(ctx context.Context, method, path, shop string, query url.
 			pause = c.cfg.BackoffBase
 		}
 		c.app.pause(pause)
-		if shopLimit != nil {
-			shopLimit.pause(pause)
+		if c.cfg.ShopRate > 0 {
+			c.shops.get(shop).pause(pause)
 		}
 		return result{err: apiErr, outcome: "throttled", retry: true, retryAfter: pause, token: token}
 	case env.Code == CodeTokenExpired || env.Code == CodeTokenInvalid:
@@ -434,8 +444,13 @@ func (c *Client) freshToken(ctx context.Context) (string, error) {
 	c.tokens.mu.Lock()
 	access, expiry := c.tokens.access, c.tokens.expiry
 	c.tokens.mu.Unlock()
-	if !expiry.IsZero() && c.cfg.Now().Add(c.cfg.RefreshBefore).After(expiry) {
+	if now := c.cfg.Now(); !expiry.IsZero() && now.Add(c.cfg.RefreshBefore).After(expiry) {
 		if err := c.refresh(ctx, access); err != nil {
+			if now.Before(expiry) {
+				// Early: the token still works, and the next call tries again.
+				c.cfg.Logger.Warn("tiktok token refresh failed before expiry; using the current token", "expires", expiry, "err", err)
+				return access, nil
+			}
 			return "", err
 		}
 		c.tokens.mu.Lock()

@@ -271,49 +271,83 @@ func paths(reqs []*http.Request) []string {
 func TestBreaker(t *testing.T) {
 	clock := newFakeClock()
 	b := NewBreaker(BreakerConfig{}, clock.Now, nil)
-	fail := func(n int) {
-		for range n {
-			if err := b.Allow(); err != nil {
-				t.Fatalf("call refused while %s: %v", b.State(), err)
-			}
-			b.Done(false)
+	call := func(ok bool) {
+		t.Helper()
+		gen, err := b.Allow()
+		if err != nil {
+			t.Fatalf("call refused while %s: %v", b.State(), err)
 		}
+		b.Done(gen, ok)
 	}
-	fail(4)
+	refused := func() bool { _, err := b.Allow(); return errors.Is(err, ErrCircuitOpen) }
+	lateGen, _ := b.Allow() // a slow call, allowed while closed
+	for range 4 {
+		call(false)
+	}
 	if b.State() != Closed {
 		t.Fatal("opened after 4 failures")
 	}
-	fail(1)
-	if b.State() != Open || !errors.Is(b.Allow(), ErrCircuitOpen) {
+	call(false)
+	if b.State() != Open || !refused() {
 		t.Fatal("not open after 5 failures")
 	}
 	clock.Advance(59 * time.Second)
-	if !errors.Is(b.Allow(), ErrCircuitOpen) {
+	if !refused() {
 		t.Fatal("let a call through before the 60 s recovery")
 	}
 	clock.Advance(time.Second)
+	var gens []uint64
 	for i := range 3 {
-		if err := b.Allow(); err != nil {
+		gen, err := b.Allow()
+		if err != nil {
 			t.Fatalf("trial call %d refused: %v", i, err)
 		}
+		gens = append(gens, gen)
 	}
-	if b.State() != HalfOpen || !errors.Is(b.Allow(), ErrCircuitOpen) {
+	if b.State() != HalfOpen || !refused() {
 		t.Fatal("half-open let more than 3 trial calls through")
 	}
-	b.Done(true)
-	b.Done(false) // one trial fails: open again
+	b.Done(lateGen, true) // ends now: it is not one of the trials
+	b.Done(gens[0], true)
+	b.Done(gens[1], true)
+	if b.State() != HalfOpen {
+		t.Fatalf("state %s after 2 good trials (and a call from before), want half-open", b.State())
+	}
+	b.Release(gens[2]) // cancelled: its place is free again
+	gen, err := b.Allow()
+	if err != nil {
+		t.Fatal("a released trial call did not give its place back")
+	}
+	b.Done(gen, false) // a trial fails: open again
 	if b.State() != Open {
 		t.Fatalf("state %s after a failed trial, want open", b.State())
 	}
 	clock.Advance(time.Minute)
 	for range 3 {
-		if err := b.Allow(); err != nil {
-			t.Fatal(err)
-		}
-		b.Done(true)
+		call(true)
 	}
 	if b.State() != Closed {
 		t.Fatalf("state %s after 3 good trials, want closed", b.State())
+	}
+}
+
+// TestLimiterPause checks that a pause holds calls back and that they resume
+// at the steady rate, not in a burst of the tokens saved up.
+func TestLimiterPause(t *testing.T) {
+	clock := newFakeClock()
+	l := newLimiter(600, 60, clock.Now) // 540 a minute refilled, 60 at once
+	clock.Advance(time.Minute)          // a quiet minute: the bucket is full
+	l.pause(30 * time.Second)
+	var at []time.Duration
+	for range 100 {
+		at = append(at, l.reserve())
+	}
+	if at[0] != 30*time.Second {
+		t.Fatalf("first call after a 30 s pause waits %s", at[0])
+	}
+	// 540 a minute is one every 111 ms: the 100th call, 11 s after the first.
+	if got, want := at[99]-at[0], 99*time.Minute/540; got < want-time.Millisecond || got > want+time.Millisecond {
+		t.Fatalf("100 calls spread over %s after the pause, want %s", got, want)
 	}
 }
 

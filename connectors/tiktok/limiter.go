@@ -41,29 +41,45 @@ func (l *limiter) reserve() time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	start := now // the earliest a call may go: after any pause
+	if l.until.After(start) {
+		start = l.until
+	}
 	if l.refill <= 0 {
-		return max(l.until.Sub(now), 0)
+		return start.Sub(now)
 	}
-	perSecond := l.refill / 60
-	l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*perSecond)
-	l.last = now
+	l.accrue(start)
 	l.tokens--
-	wait := time.Duration(0)
+	wait := start.Sub(now)
 	if l.tokens < 0 {
-		wait = time.Duration(-l.tokens / perSecond * float64(time.Second))
+		wait += time.Duration(-l.tokens / (l.refill / 60) * float64(time.Second))
 	}
-	return max(wait, l.until.Sub(now))
+	return wait
 }
 
-// pause holds every caller back until d from now, and drops the tokens
-// saved up, so that calls resume at the steady rate.
+// pause holds every caller back until d from now. The tokens saved up are
+// dropped (but one) and none accrue during the pause, so that calls resume
+// at the steady rate instead of in a burst.
 func (l *limiter) pause(d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if until := l.now().Add(d); until.After(l.until) {
+	now := l.now()
+	l.accrue(now)
+	if until := now.Add(d); until.After(l.until) {
 		l.until = until
 	}
-	l.tokens = min(l.tokens, 0)
+	l.tokens = min(l.tokens, 1) // the first call goes when the pause ends
+	if l.until.After(l.last) {
+		l.last = l.until
+	}
+}
+
+// accrue adds the tokens refilled up to t.
+func (l *limiter) accrue(t time.Time) {
+	if t.After(l.last) {
+		l.tokens = min(l.burst, l.tokens+t.Sub(l.last).Seconds()*l.refill/60)
+		l.last = t
+	}
 }
 
 // limiters hands out one limiter per key (a shop), made on first use.

@@ -21,7 +21,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "creatorflow_tiktok_requests_total",
-			Help: "TikTok Shop API attempts by route and outcome (ok, throttled, error, auth, rejected, circuit_open, cancelled)."},
+			Help: "TikTok Shop API attempts by route and outcome (ok, throttled, error, auth, rejected, circuit_open, cancelled, token)."},
 			[]string{"route", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "creatorflow_tiktok_request_duration_seconds",
 			Help: "Duration of TikTok Shop API attempts, rate-limit waits included.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)},
