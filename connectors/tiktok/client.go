@@ -552,3 +552,19 @@ func (pc *productCache) drop(key string) {
 	defer pc.mu.Unlock()
 	delete(pc.entries, key)
 }
+
+// Refused reports whether err is the API refusing the request itself (bad
+// input, an unknown resource): sending it again cannot help. Outages,
+// throttling and authorization failures are not refusals: they pass, or
+// need an operator, and the request is worth making again then.
+func Refused(err error) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.Code {
+	case CodeRateLimited, CodeInternalError, CodeTokenExpired, CodeTokenInvalid, CodeSignInvalid:
+		return false
+	}
+	return apiErr.Status < 500 && apiErr.Status != http.StatusTooManyRequests
+}

@@ -42,6 +42,10 @@ type Config struct {
 	// DedupeRetention is how long a notification id is remembered (7 days:
 	// TikTok retries a notification for up to 72 hours).
 	DedupeRetention time.Duration
+	// ForgetAfter is how long after its last update an order's state is
+	// kept (90 days): it bounds the store, and an update older still than
+	// that is not stale any more, it is history.
+	ForgetAfter time.Duration
 	// Registerer receives the processor's metrics; nil registers none.
 	Registerer prometheus.Registerer
 }
@@ -64,6 +68,9 @@ func Topology(cfg Config) stream.Topology {
 	if cfg.DedupeRetention <= 0 {
 		cfg.DedupeRetention = 7 * 24 * time.Hour
 	}
+	if cfg.ForgetAfter <= 0 {
+		cfg.ForgetAfter = 90 * 24 * time.Hour
+	}
 	if cfg.ShopCipher == nil {
 		cfg.ShopCipher = func(id string) string { return id }
 	}
@@ -84,7 +91,19 @@ func Topology(cfg Config) stream.Topology {
 		},
 		Prefetch: p.prefetch,
 		Process:  p.process,
+		OnTimer:  p.forget,
 	}
+}
+
+// forgetTimer names the timer that drops an order's state.
+const forgetTimer = "forget/"
+
+// forget drops the state of an order not updated for ForgetAfter.
+func (p *processor) forget(c *stream.Context, t stream.Timer) error {
+	if id, ok := strings.CutPrefix(t.ID, forgetTimer); ok {
+		p.states.Delete(c, id)
+	}
+	return nil
 }
 
 type processor struct {
@@ -96,7 +115,7 @@ type processor struct {
 // fetched is the Order API's answer for a batch of webhooks.
 type fetched struct {
 	orders map[string]tiktok.Order // by order id
-	err    error                   // the API failed (after its retries)
+	errs   map[string]error        // by shop id: the API failed (after its retries)
 }
 
 // prefetch reads the orders of a batch of webhooks, per shop, in requests
@@ -112,12 +131,11 @@ func (p *processor) prefetch(ctx context.Context, recs []*kgo.Record) any {
 			byShop[w.ShopID] = append(byShop[w.ShopID], change.OrderID)
 		}
 	}
-	out := &fetched{orders: map[string]tiktok.Order{}}
+	out := &fetched{orders: map[string]tiktok.Order{}, errs: map[string]error{}}
 	for shop, ids := range byShop {
 		orders, err := p.cfg.API.Orders(ctx, p.cfg.ShopCipher(shop), ids)
 		if err != nil {
-			out.err = fmt.Errorf("order API for shop %s: %w", shop, err)
-			return out
+			out.errs[shop] = fmt.Errorf("order API for shop %s: %w", shop, err)
 		}
 		for _, o := range orders {
 			out.orders[o.ID] = o
@@ -153,14 +171,14 @@ func (p *processor) process(c *stream.Context, r *kgo.Record) error {
 		p.skipped.WithLabelValues("stale_update").Inc() // or repeated: the order has moved on already
 		return nil
 	}
-	f, _ := c.Prefetched().(*fetched)
-	if f == nil {
-		return errors.New("no prefetched orders") // unreachable: Prefetch is set
-	}
-	if f.err != nil {
-		return stream.Transient(f.err)
-	}
+	f := c.Prefetched().(*fetched) // Prefetch is set
 	order, found := f.orders[change.OrderID]
+	if err := f.errs[w.ShopID]; err != nil && !found {
+		if tiktok.Refused(err) {
+			return err // the request itself is wrong: to the DLQ with why
+		}
+		return stream.Transient(err) // TikTok is down: try again later
+	}
 	if !found {
 		return fmt.Errorf("order %s of shop %s: not returned by the Order API", change.OrderID, w.ShopID)
 	}
@@ -183,6 +201,7 @@ func (p *processor) process(c *stream.Context, r *kgo.Record) error {
 		IngestTime: ingestTime(r),
 	}
 	c.Emit(&kgo.Record{Topic: p.cfg.OrdersTopic, Key: []byte(ev.OrderID), Value: value, Headers: env.Headers()})
+	c.Schedule(forgetTimer+change.OrderID, ev.UpdateTime.Add(p.cfg.ForgetAfter)) // moved by each update
 	return p.states.Put(c, change.OrderID, orderState{Status: change.OrderStatus, UpdateTime: change.UpdateTime})
 }
 

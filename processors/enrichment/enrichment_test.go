@@ -78,6 +78,9 @@ func (f *fakeOrders) Orders(_ context.Context, shop string, ids []string) ([]tik
 	if f.failFirst.Add(-1) >= 0 {
 		return nil, errors.New("HTTP 503: outage")
 	}
+	if shop == "shop-refused" {
+		return nil, &tiktok.APIError{Status: 200, Code: tiktok.CodeBadRequest, Message: "invalid shop_cipher"}
+	}
 	var out []tiktok.Order
 	for _, id := range ids {
 		if strings.HasPrefix(id, "missing-") {
@@ -141,6 +144,7 @@ func TestEnrichmentExactlyOnce(t *testing.T) {
 		}
 	}
 	recs = append(recs, webhook(in, "shop-1", "n-missing", "missing-1", "AWAITING_SHIPMENT", 1764000000),
+		webhook(in, "shop-refused", "n-refused", "577999999", "AWAITING_SHIPMENT", 1764000000),
 		&kgo.Record{Topic: in, Key: []byte("junk"), Value: []byte(`{"type":1}`)})
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...))
 	if err != nil {
@@ -202,8 +206,8 @@ func TestEnrichmentExactlyOnce(t *testing.T) {
 			}
 		}
 	}
-	if len(dead) != 2 || !strings.Contains(strings.Join(reasons, "|"), "missing-1") {
-		t.Fatalf("DLQ: %q, want the unknown order and the invalid webhook", reasons)
+	if all := strings.Join(reasons, "|"); len(dead) != 3 || !strings.Contains(all, "missing-1") || !strings.Contains(all, "invalid shop_cipher") {
+		t.Fatalf("DLQ: %q, want the unknown order, the order the API refused and the invalid webhook", reasons)
 	}
 	skipped := map[string]float64{}
 	mfs, _ := reg.Gather()
@@ -307,4 +311,74 @@ func TestEnrichmentWithSandbox(t *testing.T) {
 	if failed == 0 || reads-failed > 400/10 {
 		t.Fatalf("%d order reads (%d failed) for 400 orders: want batched reads, and injected failures ridden out", reads, failed)
 	}
+}
+
+// TestEnrichmentForgets checks that an order's state goes once it has not
+// been updated for ForgetAfter of event time, so the store stays bounded.
+func TestEnrichmentForgets(t *testing.T) {
+	t.Parallel()
+	k := stacktest.Broker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	in, out, dlq := k.Topic("webhooks"), k.Topic("orders"), k.Topic("dlq")
+	for _, topic := range []string{in, out, dlq} {
+		if _, err := k.Admin.CreateTopic(ctx, 1, -1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(ctx, webhook(in, "shop-1", "n-a", "576000001", "AWAITING_SHIPMENT", 1764000000),
+		webhook(in, "shop-1", "n-b", "576000002", "AWAITING_SHIPMENT", 1764000000+2*3600)).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	app := k.Prefix + "enrichment"
+	reg := prometheus.NewRegistry()
+	topo := Topology(Config{Application: app, Webhooks: in, OrdersTopic: out, API: &fakeOrders{}, ForgetAfter: time.Hour})
+	cfg := stream.Config{Client: []kgo.Opt{kgo.SeedBrokers(k.Brokers...)}, Instance: "e", DLQ: dlq, Registerer: reg}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- stream.Run(runCtx, topo, cfg) }()
+	for {
+		if k.Consumed(ctx, t, app, in) {
+			if entries := storeEntries(t, reg, "orders"); entries == 1 {
+				break // order A forgotten, B kept
+			}
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("run ended: %v", err)
+		case <-ctx.Done():
+			t.Fatalf("orders store holds %v entries, want 1", storeEntries(t, reg, "orders"))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	stop()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func storeEntries(t *testing.T, reg *prometheus.Registry, store string) float64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "creatorflow_stream_store_entries" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "store" && l.GetValue() == store {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return -1
 }
