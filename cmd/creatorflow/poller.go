@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -78,10 +77,6 @@ func pollerRole(ctx context.Context, f *pollerFlags, client *tiktok.Client, apiU
 		defer producer.Close()
 		defer member.Close()
 		log.Info("poller polling", "to", topic, "catalog", redact(pg.url), "tiktok_api", apiURL, "interval", f.interval)
-		err := p.Run(ctx)
-		if errors.Is(err, context.Canceled) {
-			return nil
-		}
-		return err
+		return p.Run(ctx)
 	}}, nil
 }

@@ -84,6 +84,9 @@ type tracked struct {
 	last     tiktok.Video  // the previous reading
 	lastAt   time.Time     // when it was taken (zero: none yet)
 	velocity float64       // views per minute between the last two readings
+	// hasVelocity: velocity is from two readings (not the first, not
+	// across a counter reset)
+	hasVelocity bool
 }
 
 type metrics struct {
@@ -118,7 +121,9 @@ func New(cfg Config) (*Poller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Poller{cfg: cfg, items: map[string]*tracked{},
-		partition: kgo.StickyKeyPartitioner(nil), // the producer's: keys land where it puts them
+		// Kafka's murmur2 key hashing, as every Kafka producer (ours
+		// included) places a keyed record.
+		partition: kgo.StickyKeyPartitioner(nil),
 		metrics: metrics{
 			polls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "creatorflow_poller_readings_total",
 				Help: "Content items polled, by result (ok, missing, failed)."}, []string{"result"}),
@@ -306,23 +311,30 @@ func (p *Poller) record(t *tracked, v tiktok.Video, at time.Time) (*kgo.Record, 
 	return &kgo.Record{Topic: p.cfg.Topic, Key: []byte(t.ContentID), Value: value, Headers: env.Headers()}, nil
 }
 
-// adapt sets an item's next poll from how its view velocity moved: halve
-// the interval while the velocity rises by a fifth or more, grow it by half
-// while the item is cold, and otherwise drift back to Interval. A counter
-// that went down (a reset on TikTok's side) restarts the velocity.
+// adapt sets an item's next poll from how its view velocity moved: while it
+// rises by a fifth or more, halve the interval, or go straight to
+// MinInterval when it at least doubled (a cold item taking off must not take
+// minutes of halving to be watched closely); grow the interval by half while
+// the item is cold; otherwise drift back to Interval. A counter that went
+// down (a reset on TikTok's side) restarts the velocity.
 func (p *Poller) adapt(t *tracked, v tiktok.Video, at time.Time) {
 	if !t.lastAt.IsZero() && at.After(t.lastAt) {
-		prev := t.velocity
+		prev, hadVelocity := t.velocity, t.hasVelocity
 		delta := v.ViewCount - t.last.ViewCount
 		if delta < 0 {
-			t.velocity = 0 // reset: no velocity until the next reading
+			t.velocity, t.hasVelocity = 0, false // reset: no velocity until the next reading
 		} else {
-			t.velocity = float64(delta) / at.Sub(t.lastAt).Minutes()
+			t.velocity, t.hasVelocity = float64(delta)/at.Sub(t.lastAt).Minutes(), true
 		}
+		// A cold item's velocity counts as the cold threshold, so that
+		// going from 0 to anything warm is a take-off.
+		base := max(prev, p.cfg.ColdViewsPerMinute)
 		switch {
 		case t.velocity < p.cfg.ColdViewsPerMinute:
 			t.interval = min(p.cfg.MaxInterval, t.interval*3/2)
-		case prev > 0 && t.velocity >= prev*1.2:
+		case hadVelocity && t.velocity >= 2*base:
+			t.interval = p.cfg.MinInterval
+		case hadVelocity && t.velocity >= base*1.2:
 			t.interval = max(p.cfg.MinInterval, t.interval/2)
 		case t.interval < p.cfg.Interval:
 			t.interval = min(p.cfg.Interval, t.interval*5/4)

@@ -33,11 +33,11 @@ func TestAdapt(t *testing.T) {
 		reset     bool
 		want      time.Duration
 	}{
-		{0, false, 30 * time.Second},   // first reading: no velocity yet
-		{100, false, 30 * time.Second}, // steady
-		{130, false, 15 * time.Second}, // +30%: rising, halve
-		{300, false, 7500 * time.Millisecond},
-		{1000, false, 5 * time.Second},         // bounded by the minimum
+		{0, false, 30 * time.Second},           // first reading: no velocity yet
+		{100, false, 30 * time.Second},         // steady
+		{130, false, 15 * time.Second},         // +30%: rising, halve
+		{300, false, 5 * time.Second},          // more than doubled: straight to the minimum
+		{1000, false, 5 * time.Second},         // still rising: stays at the minimum
 		{1000, false, 6250 * time.Millisecond}, // steady again: drift back up
 		{1000, false, 7812500 * time.Microsecond},
 		{0.5, false, 11718750 * time.Microsecond}, // cold: grow by half
@@ -63,6 +63,16 @@ func TestAdapt(t *testing.T) {
 	}
 	if tr.interval != p.cfg.MaxInterval {
 		t.Fatalf("a cold item settles at %s, want the maximum %s", tr.interval, p.cfg.MaxInterval)
+	}
+	// It takes off: two readings later it is polled as often as allowed.
+	for _, perMinute := range []float64{0, 5000} {
+		gap := tr.interval
+		at = at.Add(gap)
+		views += int64(perMinute * gap.Minutes())
+		p.adapt(tr, tiktok.Video{ViewCount: views}, at)
+	}
+	if tr.interval != p.cfg.MinInterval {
+		t.Fatalf("a cold item taking off is polled every %s, want %s", tr.interval, p.cfg.MinInterval)
 	}
 }
 
