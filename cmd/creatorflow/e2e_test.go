@@ -15,6 +15,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/creatorflow/creatorflow/connectors/sandbox"
+	"github.com/creatorflow/creatorflow/connectors/tiktok"
 	"github.com/creatorflow/creatorflow/connectors/webhook"
 	"github.com/creatorflow/creatorflow/pipeline/stacktest"
 	"github.com/creatorflow/creatorflow/schemas"
@@ -121,7 +123,7 @@ func TestThinPath(t *testing.T) {
 	waitReady(ctx, t, "http://"+metrics+"/readyz", done)
 
 	now := time.Now().Unix()
-	body := fmt.Sprintf(`{"type":1,"tts_notification_id":"7333","shop_id":"shop-e2e","timestamp":%d,"data":{"order_id":"ORDER-E2E-1","order_status":"AWAITING_SHIPMENT","is_on_hold_order":false,"update_time":%d}}`, now, now)
+	body := fmt.Sprintf(`{"type":1,"tts_notification_id":"7333","shop_id":"shop-home","timestamp":%d,"data":{"order_id":"ORDER-E2E-1","order_status":"AWAITING_SHIPMENT","is_on_hold_order":false,"update_time":%d}}`, now, now)
 	if code := post(t, listen, body, "e2e-app", "e2e-secret"); code != 200 {
 		t.Fatalf("signed webhook answered %d", code)
 	}
@@ -198,6 +200,33 @@ func TestThinPath(t *testing.T) {
 	var reading schemas.ContentMetrics
 	if recs := fs.Records(); len(recs) == 0 || json.Unmarshal(recs[0].Value, &reading) != nil || reading.ContentID == "" || len(reading.SKUIDs) == 0 {
 		t.Fatalf("content metrics topic holds %d records (%v), first %+v; logs:\n%s", len(recs), fs.Err0(), reading, logs.String())
+	}
+
+	// The Order API was asked with the shop's cipher from the catalog.
+	resp, err := http.Get("http://" + sandboxAddr + "/sandbox/requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		Data struct{ Requests []sandbox.Request } // in the API's envelope
+	}
+	err = json.NewDecoder(resp.Body).Decode(&answer)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	requests := answer.Data.Requests
+	asked := false
+	for _, r := range requests {
+		if r.Path == tiktok.PathOrders {
+			asked = true
+			if r.Shop != "GCP_home_demo" {
+				t.Fatalf("Order API asked for shop %q, want the catalog's cipher GCP_home_demo", r.Shop)
+			}
+		}
+	}
+	if !asked {
+		t.Fatalf("the sandbox saw no order read: %+v", requests)
 	}
 
 	stop()

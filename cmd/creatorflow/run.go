@@ -79,10 +79,10 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 	}
 	if usesAPI {
 		api.register(fs)
+		pg.register(fs) // the catalog: shop ciphers, content to poll
 	}
 	if slices.Contains(available, "poller") {
 		pollf.register(fs)
-		pg.register(fs)
 	}
 	if slices.Contains(available, "ingest") {
 		ingest.register(fs)
@@ -140,7 +140,7 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 		case "ingest":
 			r, err = ingestRole(&ingest, &app, &kafka, reg, health, rlog)
 		case "enrichment":
-			r, err = enrichmentRole(tt, api.url, &stream, &kafka, reg, rlog)
+			r, err = enrichmentRole(tt, api.url, &stream, &kafka, &pg, reg, rlog)
 		case "poller":
 			r, err = pollerRole(ctx, &pollf, tt, api.url, &kafka, &pg, reg, rlog)
 		case "sink":

@@ -1,10 +1,10 @@
 package stream
 
 import (
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func TestPartitionStateTransactions(t *testing.T) {
