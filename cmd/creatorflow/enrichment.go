@@ -81,12 +81,12 @@ func (s *shopCiphers) read(ctx context.Context, url string) error {
 		return fmt.Errorf("postgres %s: %w", redact(url), err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	c, err := catalog.Load(ctx, conn)
+	shops, err := catalog.Shops(ctx, conn)
 	if err != nil {
 		return err
 	}
-	m := make(map[string]string, len(c.Shops))
-	for _, shop := range c.Shops {
+	m := make(map[string]string, len(shops))
+	for _, shop := range shops {
 		m[shop.ID] = shop.Cipher
 	}
 	s.mu.Lock()

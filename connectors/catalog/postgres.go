@@ -246,7 +246,7 @@ func Load(ctx context.Context, db DB) (Catalog, error) {
 	}
 	defer func() { _ = tx.Rollback(context.Background()) }()
 	var c Catalog
-	if c.Shops, err = collect[Shop](ctx, tx, "shops", `SELECT shop_id, shop_cipher, name FROM catalog_shops ORDER BY shop_id COLLATE "C"`); err != nil {
+	if c.Shops, err = Shops(ctx, tx); err != nil {
 		return Catalog{}, err
 	}
 	if c.SKUs, err = collect[SKU](ctx, tx, "SKUs", `
@@ -262,6 +262,12 @@ GROUP BY c.content_id ORDER BY c.content_id COLLATE "C"`); err != nil {
 		return Catalog{}, err
 	}
 	return c, nil
+}
+
+// Shops lists the shops, ordered by id bytewise: what the roles calling
+// the TikTok API read every minute for the shops' ciphers.
+func Shops(ctx context.Context, q Querier) ([]Shop, error) {
+	return collect[Shop](ctx, q, "shops", `SELECT shop_id, shop_cipher, name FROM catalog_shops ORDER BY shop_id COLLATE "C"`)
 }
 
 // Item is an active content item as the content-metric poller needs it.
@@ -284,13 +290,13 @@ WHERE c.active
 GROUP BY c.content_id, s.shop_cipher ORDER BY c.content_id COLLATE "C"`)
 }
 
-// querier is a DB or a transaction.
-type querier interface {
+// Querier is what a read needs: a connection, a pool or a transaction.
+type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 // collect scans each row into a T by column position; no rows is nil.
-func collect[T any](ctx context.Context, q querier, what, sql string) ([]T, error) {
+func collect[T any](ctx context.Context, q Querier, what, sql string) ([]T, error) {
 	rows, err := q.Query(ctx, sql)
 	if err != nil {
 		return nil, dbError("read catalog "+what, err)

@@ -87,6 +87,7 @@ type tracked struct {
 	// hasVelocity: velocity is from two readings (not the first, not
 	// across a counter reset)
 	hasVelocity bool
+	partition   int32 // of its key in Topic, which says who polls it
 }
 
 type metrics struct {
@@ -184,7 +185,8 @@ func (p *Poller) refresh(ctx context.Context) error {
 		}
 		// New items are spread over the first interval, not polled at once.
 		offset := time.Duration(int64(p.cfg.Interval) * int64(i) / int64(max(len(items), 1)))
-		p.items[it.ContentID] = &tracked{Item: it, next: now.Add(offset), interval: p.cfg.Interval}
+		part := p.partition.ForTopic(p.cfg.Topic).Partition(&kgo.Record{Key: []byte(it.ContentID)}, int(p.cfg.Partitions))
+		p.items[it.ContentID] = &tracked{Item: it, next: now.Add(offset), interval: p.cfg.Interval, partition: int32(part)}
 	}
 	for id := range p.items {
 		if !seen[id] {
@@ -199,7 +201,7 @@ func (p *Poller) refresh(ctx context.Context) error {
 func (p *Poller) due(now time.Time) []*tracked {
 	var out []*tracked
 	for _, t := range p.items {
-		if !t.next.After(now) && p.owned(t.ContentID) {
+		if !t.next.After(now) && p.owned(t) {
 			out = append(out, t)
 		}
 	}
@@ -215,19 +217,15 @@ func (p *Poller) due(now time.Time) []*tracked {
 func (p *Poller) nextDue(now time.Time) time.Time {
 	next := now.Add(time.Second)
 	for _, t := range p.items {
-		if t.next.Before(next) && p.owned(t.ContentID) {
+		if t.next.Before(next) && p.owned(t) {
 			next = t.next
 		}
 	}
 	return next
 }
 
-func (p *Poller) owned(contentID string) bool {
-	if p.cfg.Owns == nil {
-		return true
-	}
-	part := p.partition.ForTopic(p.cfg.Topic).Partition(&kgo.Record{Key: []byte(contentID)}, int(p.cfg.Partitions))
-	return p.cfg.Owns(int32(part))
+func (p *Poller) owned(t *tracked) bool {
+	return p.cfg.Owns == nil || p.cfg.Owns(t.partition)
 }
 
 // poll reads the due items, per shop in requests of up to tiktok.MaxBatch,

@@ -88,9 +88,7 @@ func TestPollerRateAndReadings(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	topic := k.Topic(schemas.TopicContentMetrics)
-	if _, err := k.Admin.CreateTopic(ctx, 6, -1, nil, topic); err != nil {
-		t.Fatal(err)
-	}
+	k.CreateTopics(ctx, t, 6, topic)
 	sb, err := sandbox.New(sandbox.Config{Seed: 5, Synthesize: true})
 	if err != nil {
 		t.Fatal(err)
@@ -171,9 +169,7 @@ func TestMembership(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	topic := k.Topic(schemas.TopicContentMetrics)
-	if _, err := k.Admin.CreateTopic(ctx, 6, -1, nil, topic); err != nil {
-		t.Fatal(err)
-	}
+	k.CreateTopics(ctx, t, 6, topic)
 	opts := []kgo.Opt{kgo.SeedBrokers(k.Brokers...)}
 	log := slog.New(slog.DiscardHandler)
 	a, err := JoinGroup(opts, k.Prefix+"poller", topic, log)

@@ -190,8 +190,6 @@ func TestRetries(t *testing.T) {
 // TestTimeoutRetried checks that an attempt that outlives Timeout is
 // abandoned and retried.
 func TestTimeoutRetried(t *testing.T) {
-	var calls sync.WaitGroup
-	calls.Add(1)
 	n := 0
 	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -211,8 +209,11 @@ func TestTimeoutRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	orders, err := c.Orders(context.Background(), "shop", []string{"1"})
-	if err != nil || len(orders) != 1 || n != 2 {
-		t.Fatalf("orders %v, err %v after %d calls; want the order after a timed-out attempt", orders, err, n)
+	mu.Lock()
+	calls := n
+	mu.Unlock()
+	if err != nil || len(orders) != 1 || calls != 2 {
+		t.Fatalf("orders %v, err %v after %d calls; want the order after a timed-out attempt", orders, err, calls)
 	}
 }
 

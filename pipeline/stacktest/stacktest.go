@@ -83,6 +83,42 @@ type Kafka struct {
 // Topic returns the test's name for a catalog topic.
 func (k Kafka) Topic(name string) string { return k.Prefix + name }
 
+// CreateTopics creates topics of the test with the given partition count.
+func (k Kafka) CreateTopics(ctx context.Context, t testing.TB, partitions int32, topics ...string) {
+	t.Helper()
+	resps, err := k.Admin.CreateTopics(ctx, partitions, -1, nil, topics...)
+	if err == nil {
+		err = resps.Error()
+	}
+	if err != nil {
+		t.Fatalf("create topics %v: %v", topics, err)
+	}
+}
+
+// RunUntil runs run (a processor, a role) until until reports true, then
+// cancels it and checks that it stopped cleanly. A run that ends by itself
+// first, or ctx ending, fails the test.
+func RunUntil(ctx context.Context, t testing.TB, run func(context.Context) error, until func() bool) {
+	t.Helper()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- run(runCtx) }()
+	for !until() {
+		select {
+		case err := <-errc:
+			t.Fatalf("run ended by itself: %v", err)
+		case <-ctx.Done():
+			t.Fatal("did not finish in time")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	stop()
+	if err := <-errc; err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+}
+
 // ReadCommitted reads a topic's committed records, from its start to the end
 // offsets at the time of the call. Transaction markers are read too (and left
 // out), since they often hold a partition's last offset.

@@ -64,11 +64,7 @@ func newFixture(t *testing.T, records, keys int, partitions int32) *fixture {
 	k := stacktest.Broker(t)
 	f := &fixture{k: k, in: k.Topic("in"), out: k.Topic("out"), dlq: k.Topic("dlq"), expected: map[string]int{}}
 	ctx := context.Background()
-	for _, topic := range []string{f.in, f.out, f.dlq} {
-		if _, err := k.Admin.CreateTopic(ctx, partitions, -1, nil, topic); err != nil {
-			t.Fatal(err)
-		}
-	}
+	k.CreateTopics(ctx, t, partitions, f.in, f.out, f.dlq)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ProducerLinger(5*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -388,9 +384,7 @@ func TestWindowsLateRecordsAndReplay(t *testing.T) {
 	w := stream.Tumbling(time.Minute, 10*time.Second)
 	run := func(app string) []string {
 		out := f.k.Topic(app + "-out")
-		if _, err := f.k.Admin.CreateTopic(ctx, 1, -1, nil, out); err != nil {
-			t.Fatal(err)
-		}
+		f.k.CreateTopics(ctx, t, 1, out)
 		runUntil(ctx, t, windowedSum(f.k.Prefix+app, f.in, out, w), f.config("i"), func() bool { return f.done(ctx, t, f.k.Prefix+app) })
 		var lines []string
 		for key, vs := range f.outputs(ctx, t, out) {
@@ -416,23 +410,7 @@ func TestWindowsLateRecordsAndReplay(t *testing.T) {
 // runUntil runs topo until until reports true, then stops it gracefully.
 func runUntil(ctx context.Context, t *testing.T, topo stream.Topology, cfg stream.Config, until func() bool) {
 	t.Helper()
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- stream.Run(runCtx, topo, cfg) }()
-	for !until() {
-		select {
-		case err := <-errc:
-			t.Fatalf("run ended by itself: %v", err)
-		case <-ctx.Done():
-			t.Fatal("did not finish in time")
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	stop()
-	if err := <-errc; err != nil {
-		t.Fatalf("graceful stop: %v", err)
-	}
+	stacktest.RunUntil(ctx, t, func(ctx context.Context) error { return stream.Run(ctx, topo, cfg) }, until)
 }
 
 // TestPrefetchAndTransientErrors runs the counting topology behind a batch

@@ -112,18 +112,27 @@ type processor struct {
 	skipped *prometheus.CounterVec
 }
 
-// fetched is the Order API's answer for a batch of webhooks.
+// fetched is a batch of webhooks, parsed once for both Prefetch and
+// Process, and the Order API's answer for them.
 type fetched struct {
-	orders map[string]tiktok.Order // by order id
-	errs   map[string]error        // by shop id: the API failed (after its retries)
+	webhooks map[*kgo.Record]parsed
+	orders   map[string]tiktok.Order // by order id
+	errs     map[string]error        // by shop id: the API failed (after its retries)
 }
 
-// prefetch reads the orders of a batch of webhooks, per shop, in requests
-// of up to 50 ids.
+type parsed struct {
+	w   schemas.TikTokWebhook
+	err error
+}
+
+// prefetch parses a batch of webhooks and reads their orders, per shop, in
+// requests of up to 50 ids.
 func (p *processor) prefetch(ctx context.Context, recs []*kgo.Record) any {
+	out := &fetched{webhooks: make(map[*kgo.Record]parsed, len(recs)), orders: map[string]tiktok.Order{}, errs: map[string]error{}}
 	byShop := map[string][]string{}
 	for _, r := range recs {
 		w, err := schemas.ParseTikTokWebhook(r.Value)
+		out.webhooks[r] = parsed{w, err}
 		if err != nil {
 			continue // Process sends it to the DLQ
 		}
@@ -131,7 +140,6 @@ func (p *processor) prefetch(ctx context.Context, recs []*kgo.Record) any {
 			byShop[w.ShopID] = append(byShop[w.ShopID], change.OrderID)
 		}
 	}
-	out := &fetched{orders: map[string]tiktok.Order{}, errs: map[string]error{}}
 	for shop, ids := range byShop {
 		orders, err := p.cfg.API.Orders(ctx, p.cfg.ShopCipher(shop), ids)
 		if err != nil {
@@ -145,7 +153,8 @@ func (p *processor) prefetch(ctx context.Context, recs []*kgo.Record) any {
 }
 
 func (p *processor) process(c *stream.Context, r *kgo.Record) error {
-	w, err := schemas.ParseTikTokWebhook(r.Value)
+	f := c.Prefetched().(*fetched) // Prefetch is set, and saw r
+	w, err := f.webhooks[r].w, f.webhooks[r].err
 	if err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
@@ -171,7 +180,6 @@ func (p *processor) process(c *stream.Context, r *kgo.Record) error {
 		p.skipped.WithLabelValues("stale_update").Inc() // or repeated: the order has moved on already
 		return nil
 	}
-	f := c.Prefetched().(*fetched) // Prefetch is set
 	order, found := f.orders[change.OrderID]
 	if err := f.errs[w.ShopID]; err != nil && !found {
 		if tiktok.Refused(err) {
