@@ -21,9 +21,21 @@ import (
 // another: a SKU's shop and a content item's shop and SKUs are in the same
 // catalog.
 type Catalog struct {
-	Shops   []Shop    `json:"shops,omitempty"`
-	SKUs    []SKU     `json:"skus,omitempty"`
-	Content []Content `json:"content,omitempty"`
+	Shops     []Shop     `json:"shops,omitempty"`
+	Suppliers []Supplier `json:"suppliers,omitempty"`
+	SKUs      []SKU      `json:"skus,omitempty"`
+	Content   []Content  `json:"content,omitempty"`
+}
+
+// Supplier is who a SKU is reordered from.
+type Supplier struct {
+	ID   string `json:"supplier_id"`
+	Name string `json:"name,omitempty"`
+	// LeadTimeHours is how long an order takes to arrive, unless a SKU
+	// says otherwise.
+	LeadTimeHours float64 `json:"lead_time_hours"`
+	// Email receives purchase orders when the supplier has no API.
+	Email string `json:"email,omitempty"`
 }
 
 // Shop is a TikTok shop.
@@ -47,7 +59,27 @@ type SKU struct {
 	// UnitPrice is a decimal amount with two decimals ("24.99"), a string
 	// like TikTok's prices so no float rounds it; empty when unknown.
 	UnitPrice string `json:"unit_price,omitempty"`
+	// SupplierID is who the SKU is reordered from; empty: it is not
+	// reordered automatically.
+	SupplierID string `json:"supplier_id,omitempty"`
+	// LeadTimeHours overrides the supplier's lead time for this SKU (0:
+	// the supplier's).
+	LeadTimeHours float64 `json:"lead_time_hours,omitempty"`
+	// ServiceLevel is the probability of not running out during a lead
+	// time that reorder quantities aim at (0: DefaultServiceLevel).
+	ServiceLevel float64 `json:"service_level,omitempty"`
+	// ReviewPeriodHours is how long a reorder must last beyond its lead
+	// time (0: DefaultReviewPeriodHours).
+	ReviewPeriodHours float64 `json:"review_period_hours,omitempty"`
+	// MinOrderQty is the supplier's smallest order (0: 1).
+	MinOrderQty int `json:"min_order_qty,omitempty"`
 }
+
+// Defaults of a SKU's replenishment settings.
+const (
+	DefaultServiceLevel      = 0.95
+	DefaultReviewPeriodHours = 24.0
+)
 
 // Content is a content item (a TikTok video) of a shop and the SKUs it
 // promotes.
