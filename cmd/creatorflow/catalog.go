@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,7 +19,7 @@ import (
 
 var catalogCommand = command{
 	name:    "catalog",
-	summary: "import the shops, SKUs and content from CSV or JSON (catalog import), or print them (catalog show)",
+	summary: "import the shops, suppliers, SKUs and content from CSV or JSON (catalog import), or print them (catalog show)",
 	run:     runCatalog,
 }
 
@@ -26,8 +27,9 @@ const catalogUsage = `usage: creatorflow catalog import --file PATH [--format cs
        creatorflow catalog show [--format table|json] [flags]
 
 import checks a catalog file as a whole and writes it to PostgreSQL in one
-transaction: the shops, SKUs and content items it names are inserted or
-updated, and each content item's SKUs become exactly those the file lists.
+transaction: the shops, suppliers, SKUs and content items it names are
+inserted or updated, and each content item's SKUs become exactly those the
+file lists.
 Nothing the file does not name is changed or deleted. A file with problems
 is refused with every problem listed (exit status 1) and nothing is
 written. --dry-run checks the file against the database and prints what
@@ -118,15 +120,16 @@ func runCatalog(ctx context.Context, e *env, args []string) error {
 	for _, t := range []struct {
 		name string
 		c    catalog.Counts
-	}{{"shops", res.Shops}, {"SKUs", res.SKUs}, {"content", res.Content}} {
-		fmt.Fprintf(e.stdout, "  %-8s %d new, %d changed, %d unchanged\n", t.name+":", t.c.Inserted, t.c.Updated, t.c.Unchanged)
+	}{{"shops", res.Shops}, {"suppliers", res.Suppliers}, {"SKUs", res.SKUs}, {"content", res.Content}} {
+		fmt.Fprintf(e.stdout, "  %-10s %d new, %d changed, %d unchanged\n", t.name+":", t.c.Inserted, t.c.Updated, t.c.Unchanged)
 	}
-	fmt.Fprintf(e.stdout, "  %-8s %d added, %d removed\n", "links:", res.LinksAdded, res.LinksRemoved)
+	fmt.Fprintf(e.stdout, "  %-10s %d added, %d removed\n", "links:", res.LinksAdded, res.LinksRemoved)
 	return nil
 }
 
 func summary(c catalog.Catalog) string {
-	return fmt.Sprintf("%d shops, %d SKUs, %d content items (%d links)", len(c.Shops), len(c.SKUs), len(c.Content), c.Links())
+	return fmt.Sprintf("%d shops, %d suppliers, %d SKUs, %d content items (%d links)",
+		len(c.Shops), len(c.Suppliers), len(c.SKUs), len(c.Content), c.Links())
 }
 
 func connectPostgres(ctx context.Context, url string) (*pgx.Conn, error) {
@@ -153,7 +156,7 @@ func showCatalog(ctx context.Context, e *env, url, format string) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(c)
 	}
-	if len(c.Shops) == 0 {
+	if len(c.Shops) == 0 && len(c.Suppliers) == 0 {
 		fmt.Fprintln(e.stdout, "the catalog is empty: fill it with creatorflow catalog import")
 		return nil
 	}
@@ -166,14 +169,32 @@ func showCatalog(ctx context.Context, e *env, url, format string) error {
 		}
 		fmt.Fprintln(w, strings.Join(cells, "\t"))
 	}
+	// A SKU's replenishment settings are "-" when unset (0): the defaults
+	// apply, which docs/catalog.md gives.
+	setting := func(v float64) string {
+		if v == 0 {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
 	row("SHOP", "CIPHER", "NAME")
 	for _, s := range c.Shops {
 		row(s.ID, s.Cipher, s.Name)
 	}
 	row()
-	row("SKU", "SHOP", "PRODUCT", "SELLER SKU", "STOCK", "PRICE", "TITLE")
+	row("SUPPLIER", "LEAD H", "EMAIL", "NAME")
+	for _, s := range c.Suppliers {
+		row(s.ID, setting(s.LeadTimeHours), s.Email, s.Name)
+	}
+	row()
+	row("SKU", "SHOP", "PRODUCT", "SELLER SKU", "STOCK", "PRICE", "SUPPLIER", "LEAD H", "SERVICE", "REVIEW H", "MIN QTY", "TITLE")
 	for _, s := range c.SKUs {
-		row(s.ID, s.ShopID, s.ProductID, s.SellerSKU, fmt.Sprint(s.StartingStock), s.UnitPrice, s.Title)
+		minQty := ""
+		if s.MinOrderQty != 0 {
+			minQty = strconv.Itoa(s.MinOrderQty)
+		}
+		row(s.ID, s.ShopID, s.ProductID, s.SellerSKU, fmt.Sprint(s.StartingStock), s.UnitPrice,
+			s.SupplierID, setting(s.LeadTimeHours), setting(s.ServiceLevel), setting(s.ReviewPeriodHours), minQty, s.Title)
 	}
 	row()
 	row("CONTENT", "SHOP", "ACTIVE", "SKUS")

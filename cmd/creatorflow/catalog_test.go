@@ -55,10 +55,15 @@ func TestCatalogCommand(t *testing.T) {
 		}
 		return path
 	}
-	good := file("shops.csv", "shop_id,shop_cipher,shop_name,sku_id,product_id,title,starting_stock,unit_price,content_ids\n"+
-		"shop-a,CIPHER_A,Glow Co,sku-1,prod-1,Serum,120,24.99,v1;v2\n"+
-		"shop-a,CIPHER_A,Glow Co,sku-2,prod-1,Serum XL,5,,v2\n"+
-		"shop-b,,,sku-3,prod-9,,7,3,v3\n")
+	good := file("shops.csv", "shop_id,shop_cipher,shop_name,sku_id,product_id,title,starting_stock,unit_price,"+
+		"supplier_id,supplier_lead_time_hours,supplier_email,service_level,min_order_qty,content_ids\n"+
+		"shop-a,CIPHER_A,Glow Co,sku-1,prod-1,Serum,120,24.99,sup-a,36,orders@a.example,0.98,50,v1;v2\n"+
+		"shop-a,CIPHER_A,Glow Co,sku-2,prod-1,Serum XL,5,,sup-a,,,,,v2\n"+
+		"shop-b,,,sku-3,prod-9,,7,3,,,,,,v3\n")
+	// sup-a is in the database once good is imported; sup-x never is.
+	elsewhere := file("elsewhere.csv", "shop_id,sku_id,product_id,supplier_id\n"+
+		"shop-a,sku-8,prod-1,sup-a\n"+
+		"shop-a,sku-9,prod-1,sup-x\n")
 	bad := file("bad.csv", "shop_id,sku_id,product_id,starting_stock\n"+
 		"shop-a,sku-1,prod-1,-3\n"+
 		"shop-a,sku-2,,1\n")
@@ -73,7 +78,7 @@ func TestCatalogCommand(t *testing.T) {
 		want     []string
 	}{
 		{[]string{"catalog", "import", "--file", good}, 1, []string{"run creatorflow migrate first"}},
-		{[]string{"migrate", "--only", "postgres"}, 0, []string{"postgres: applied 0002_catalog.sql"}},
+		{[]string{"migrate", "--only", "postgres"}, 0, []string{"postgres: applied 0002_catalog.sql", "postgres: applied 0003_replenishment.sql"}},
 		{[]string{"catalog", "show"}, 0, []string{"the catalog is empty"}},
 		{[]string{"catalog", "import", "--file", bad}, 1, []string{
 			"creatorflow catalog: " + bad + " has problems; nothing was written:\n" +
@@ -81,30 +86,39 @@ func TestCatalogCommand(t *testing.T) {
 				"line 3: product_id is required\n",
 		}},
 		{[]string{"catalog", "import", "--file", good, "--dry-run"}, 0, []string{
-			"catalog: 2 shops, 3 SKUs, 3 content items (4 links) checked; dry run, nothing written\n" +
-				"  shops:   2 new, 0 changed, 0 unchanged\n" +
-				"  SKUs:    3 new, 0 changed, 0 unchanged\n" +
-				"  content: 3 new, 0 changed, 0 unchanged\n" +
-				"  links:   4 added, 0 removed\n",
+			"catalog: 2 shops, 1 suppliers, 3 SKUs, 3 content items (4 links) checked; dry run, nothing written\n" +
+				"  shops:     2 new, 0 changed, 0 unchanged\n" +
+				"  suppliers: 1 new, 0 changed, 0 unchanged\n" +
+				"  SKUs:      3 new, 0 changed, 0 unchanged\n" +
+				"  content:   3 new, 0 changed, 0 unchanged\n" +
+				"  links:     4 added, 0 removed\n",
 		}},
 		{[]string{"catalog", "show"}, 0, []string{"the catalog is empty"}},
 		{[]string{"catalog", "import", "--file", good}, 0, []string{
-			"catalog: 2 shops, 3 SKUs, 3 content items (4 links) imported\n",
-			"  SKUs:    3 new, 0 changed, 0 unchanged\n",
+			"catalog: 2 shops, 1 suppliers, 3 SKUs, 3 content items (4 links) imported\n",
+			"  SKUs:      3 new, 0 changed, 0 unchanged\n",
 		}},
 		{[]string{"catalog", "import", "--file", good}, 0, []string{
-			"  shops:   0 new, 0 changed, 2 unchanged\n",
-			"  SKUs:    0 new, 0 changed, 3 unchanged\n",
-			"  content: 0 new, 0 changed, 3 unchanged\n",
-			"  links:   0 added, 0 removed\n",
+			"  shops:     0 new, 0 changed, 2 unchanged\n",
+			"  suppliers: 0 new, 0 changed, 1 unchanged\n",
+			"  SKUs:      0 new, 0 changed, 3 unchanged\n",
+			"  content:   0 new, 0 changed, 3 unchanged\n",
+			"  links:     0 added, 0 removed\n",
+		}},
+		{[]string{"catalog", "import", "--file", elsewhere, "--dry-run"}, 1, []string{
+			"creatorflow catalog: " + elsewhere + ": nothing was written:\n" +
+				`skus[1]: SKU "sku-9": supplier "sup-x" is neither in the file nor in the database` + "\n",
 		}},
 		{[]string{"catalog", "show"}, 0, []string{
 			"SHOP    CIPHER    NAME\nshop-a  CIPHER_A  Glow Co\nshop-b  shop-b    -\n",
-			"sku-2  shop-a  prod-1   -           5      -      Serum XL\n",
+			"SUPPLIER  LEAD H  EMAIL             NAME\nsup-a     36      orders@a.example  -\n",
+			"sku-1  shop-a  prod-1   -           120    24.99  sup-a     -       0.98     -         50       Serum\n",
+			"sku-2  shop-a  prod-1   -           5      -      sup-a     -       -        -         -        Serum XL\n",
+			"sku-3  shop-b  prod-9   -           7      3.00   -         -       -        -         -        -\n",
 			"v2       shop-a  yes     sku-1,sku-2\n",
-			"2 shops, 3 SKUs, 3 content items (4 links)\n",
+			"2 shops, 1 suppliers, 3 SKUs, 3 content items (4 links)\n",
 		}},
-		{[]string{"catalog", "import", "--file", demo}, 0, []string{"catalog: 3 shops, 12 SKUs, 10 content items (18 links) imported\n"}},
+		{[]string{"catalog", "import", "--file", demo}, 0, []string{"catalog: 3 shops, 3 suppliers, 12 SKUs, 10 content items (18 links) imported\n"}},
 	} {
 		out, code := cli(ctx, t, vars, step.args...)
 		if code != step.wantCode {
@@ -139,13 +153,14 @@ func TestCatalogCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		want.Shops = append(want.Shops, c.Shops...)
+		want.Suppliers = append(want.Suppliers, c.Suppliers...)
 		want.SKUs = append(want.SKUs, c.SKUs...)
 		want.Content = append(want.Content, c.Content...)
 	}
 	if want, err = catalog.Validate(want); err != nil {
 		t.Fatal(err)
 	}
-	if len(shown.Shops) != 5 || len(shown.SKUs) != 15 || len(shown.Content) != 13 || !sameCatalog(shown, want) {
+	if len(shown.Shops) != 5 || len(shown.Suppliers) != 4 || len(shown.SKUs) != 15 || len(shown.Content) != 13 || !sameCatalog(shown, want) {
 		t.Fatalf("shown:\n%+v\nimported:\n%+v", shown, want)
 	}
 }
@@ -156,6 +171,9 @@ func sameCatalog(a, b catalog.Catalog) bool {
 		m := map[string]any{}
 		for _, s := range c.Shops {
 			m["shop "+s.ID] = s
+		}
+		for _, s := range c.Suppliers {
+			m["supplier "+s.ID] = s
 		}
 		for _, s := range c.SKUs {
 			m["sku "+s.ID] = s

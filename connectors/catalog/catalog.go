@@ -1,13 +1,14 @@
 // Package catalog is CreatorFlow's list of what it sells: the shops (with the
 // cipher the TikTok Shop API wants for each), their SKUs with the starting
-// stock the inventory processors count down from, and the content items
+// stock the inventory processors count down from and how they are
+// reordered, the suppliers they are reordered from, and the content items
 // (TikTok videos) that promote those SKUs, which the content-metric poller
 // polls.
 //
 // A catalog comes from a CSV or JSON file (Parse, see docs/catalog.md for the
 // formats), is checked as a whole (every problem reported with its line or
 // entry, so a file is fixed in one go) and is written to PostgreSQL in one
-// transaction (Import). Load and ActiveContent read it back.
+// transaction (Import). Load, ActiveContent and Replenishment read it back.
 package catalog
 
 import (
@@ -17,9 +18,11 @@ import (
 	"strings"
 )
 
-// Catalog is a set of shops, SKUs and content items that refer only to one
-// another: a SKU's shop and a content item's shop and SKUs are in the same
-// catalog.
+// Catalog is a set of shops, suppliers, SKUs and content items that refer
+// to one another: a SKU's shop and a content item's shop and SKUs are in
+// the same catalog. A SKU's supplier is in the catalog or, when it is
+// imported, in the database: suppliers serve several shops and may be
+// imported from a file of their own.
 type Catalog struct {
 	Shops     []Shop     `json:"shops,omitempty"`
 	Suppliers []Supplier `json:"suppliers,omitempty"`
@@ -136,17 +139,28 @@ func Parse(r io.Reader, format string) (Catalog, error) {
 // Validate checks a catalog and returns it as Import writes it: entries
 // named more than once merged (they must agree), shop ciphers defaulted to
 // the shop id, prices written with two decimals, each content item's SKU
-// list sorted. Its errors are Parse's, with places such as "skus[2]".
+// list sorted. Its errors are Parse's, with places such as "skus[2]". It
+// does not look for a SKU's supplier outside the catalog: Import does.
 func Validate(c Catalog) (Catalog, error) {
-	var raw rawCatalog
+	var (
+		raw rawCatalog
+		pos int // problems in the order of the lists, as in a JSON file
+	)
 	for i, s := range c.Shops {
-		raw.shops = append(raw.shops, rawShop{Shop: s, at: entry("shops", i, i), nameField: "name"})
+		raw.shops = append(raw.shops, rawShop{Shop: s, at: entry("shops", i, pos), nameField: "name"})
+		pos++
+	}
+	for i, s := range c.Suppliers {
+		raw.suppliers = append(raw.suppliers, rawSupplier{Supplier: s, at: entry("suppliers", i, pos)})
+		pos++
 	}
 	for i, s := range c.SKUs {
-		raw.skus = append(raw.skus, rawSKU{SKU: s, at: entry("skus", i, len(c.Shops)+i)})
+		raw.skus = append(raw.skus, rawSKU{SKU: s, at: entry("skus", i, pos)})
+		pos++
 	}
 	for i, ct := range c.Content {
-		raw.content = append(raw.content, rawContent{Content: ct, at: entry("content", i, len(c.Shops)+len(c.SKUs)+i)})
+		raw.content = append(raw.content, rawContent{Content: ct, at: entry("content", i, pos)})
+		pos++
 	}
 	var p problems
 	out := build(raw, &p)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
@@ -25,6 +26,17 @@ const (
 	// MaxStartingStock is the largest starting stock (the column is a
 	// PostgreSQL integer).
 	MaxStartingStock = math.MaxInt32
+	// MaxMinOrderQty is the largest minimum order quantity (an integer
+	// column too).
+	MaxMinOrderQty = math.MaxInt32
+	// MaxHours is the longest lead time or review period: a year. Longer
+	// is a unit mistaken (days or minutes written as hours), not a plan.
+	MaxHours = 8760.0
+	// MinServiceLevel and MaxServiceLevel bound a service level other than
+	// 0 (the default). Below one half the safety stock would be negative;
+	// at 1 it would be infinite.
+	MinServiceLevel = 0.5
+	MaxServiceLevel = 0.9999
 )
 
 // place is where an entry comes from, for error messages.
@@ -70,14 +82,20 @@ func (p *problems) mute(at place) {
 }
 
 // err returns the first MaxErrors problems in file order, or nil. A CSV row
-// yields its shop, its SKU and its content items from the same cells, so a
-// bad shop_id is found three times: identical messages are reported once.
+// yields its shop, its supplier, its SKU and its content items from the
+// same cells, so a bad shop_id or supplier_id is found more than once, not
+// always in a row: identical messages of one place are reported once.
 func (p *problems) err() error {
 	if len(p.list) == 0 {
 		return nil
 	}
 	slices.SortStableFunc(p.list, func(a, b problem) int { return a.pos - b.pos })
-	p.list = slices.Compact(p.list)
+	seen := map[problem]bool{}
+	p.list = slices.DeleteFunc(p.list, func(pr problem) bool {
+		dup := seen[pr]
+		seen[pr] = true
+		return dup
+	})
 	var errs []error
 	for i, pr := range p.list {
 		if i == MaxErrors {
@@ -91,15 +109,27 @@ func (p *problems) err() error {
 
 // rawCatalog holds a file's entries before they are checked and merged.
 type rawCatalog struct {
-	shops   []rawShop
-	skus    []rawSKU
-	content []rawContent
+	shops     []rawShop
+	suppliers []rawSupplier
+	skus      []rawSKU
+	content   []rawContent
 }
 
 type rawShop struct {
 	Shop
 	at        place
 	nameField string // the shop name's column: "shop_name" in CSV
+}
+
+type rawSupplier struct {
+	Supplier
+	at place
+	// prefix starts the names of the supplier's fields other than
+	// supplier_id: "supplier_" in CSV, whose rows are SKUs.
+	prefix string
+	// leadUnread is set when a CSV cell of the lead time was reported as
+	// not a number: its value, 0, is not reported again as missing.
+	leadUnread bool
 }
 
 type rawSKU struct {
@@ -136,14 +166,16 @@ func build(raw rawCatalog, p *problems) Catalog {
 		// A shop on several CSV rows gives its cipher and name on any of
 		// them; where more than one gives them they must agree.
 		prev := &c.Shops[i]
-		agree(p, s.at, shopPlace[i], s.ID, "shop_cipher", &prev.Cipher, s.Cipher)
-		agree(p, s.at, shopPlace[i], s.ID, s.nameField, &prev.Name, s.Name)
+		agree(p, s.at, shopPlace[i], "shop", s.ID, "shop_cipher", &prev.Cipher, s.Cipher)
+		agree(p, s.at, shopPlace[i], "shop", s.ID, s.nameField, &prev.Name, s.Name)
 	}
 	for i := range c.Shops {
 		if c.Shops[i].Cipher == "" {
 			c.Shops[i].Cipher = c.Shops[i].ID
 		}
 	}
+
+	c.Suppliers = buildSuppliers(raw.suppliers, p)
 
 	skuAt := map[string]int{}
 	var skuPlace []place
@@ -168,6 +200,7 @@ func build(raw rawCatalog, p *problems) Catalog {
 			}
 			s.UnitPrice = price
 		}
+		checkReplenishment(p, s.at, &s.SKU)
 		if i, dup := skuAt[s.ID]; dup {
 			if f, here, there := differ(skuFields(s.SKU), skuFields(c.SKUs[i])); f != "" {
 				p.add(s.at, "SKU %q has %s %q here but %q at %s", s.ID, f, here, there, skuPlace[i].name)
@@ -244,27 +277,119 @@ func build(raw rawCatalog, p *problems) Catalog {
 		c.Content[i].SKUIDs = ids
 	}
 
-	if len(c.Shops) == 0 && len(p.list) == 0 {
-		p.add(place{}, "the catalog is empty: it has no shops")
+	// A file of suppliers alone is a catalog: SKUs of other files name
+	// them.
+	if len(c.Shops) == 0 && len(c.Suppliers) == 0 && len(p.list) == 0 {
+		p.add(place{}, "the catalog is empty: it has no shops and no suppliers")
 	}
 	return c
 }
 
-// agree merges an optional value of a shop named again: an empty value
-// takes the other, two values must be equal.
-func agree(p *problems, at, prevAt place, id, field string, prev *string, v string) {
+// buildSuppliers checks the suppliers and merges those named more than
+// once. A SKU's supplier is not looked up here: it may be one imported
+// before, which only Import can see.
+func buildSuppliers(raw []rawSupplier, p *problems) []Supplier {
+	var (
+		out        []Supplier
+		at         = map[string]int{}
+		first      []rawSupplier // where each supplier is first named
+		leadUnread []bool
+	)
+	for _, s := range raw {
+		if !checkID(p, s.at, "supplier_id", s.ID, true) {
+			continue
+		}
+		checkText(p, s.at, s.prefix+"name", s.Name)
+		checkEmail(p, s.at, s.prefix+"email", s.Email)
+		s.LeadTimeHours = positiveZero(s.LeadTimeHours)
+		// 0 is "not given here", as an empty cell of a CSV row naming a
+		// supplier already described on another row; a supplier given
+		// no lead time anywhere is reported below.
+		if v := s.LeadTimeHours; v != 0 && !(v > 0 && v <= MaxHours) {
+			p.add(s.at, "%slead_time_hours: %s is not a number of hours more than 0 and at most %s", s.prefix, number(v), number(MaxHours))
+		}
+		i, dup := at[s.ID]
+		if !dup {
+			at[s.ID] = len(out)
+			first = append(first, s)
+			leadUnread = append(leadUnread, s.leadUnread)
+			out = append(out, s.Supplier)
+			continue
+		}
+		// As with shops, a supplier on several CSV rows gives its details
+		// on any of them; where more than one does they must agree.
+		prev, prevAt := &out[i], first[i].at
+		agree(p, s.at, prevAt, "supplier", s.ID, s.prefix+"name", &prev.Name, s.Name)
+		agree(p, s.at, prevAt, "supplier", s.ID, s.prefix+"lead_time_hours", &prev.LeadTimeHours, s.LeadTimeHours)
+		agree(p, s.at, prevAt, "supplier", s.ID, s.prefix+"email", &prev.Email, s.Email)
+		leadUnread[i] = leadUnread[i] || s.leadUnread
+	}
+	for i, s := range out {
+		if s.LeadTimeHours == 0 && !leadUnread[i] {
+			p.add(first[i].at, "%slead_time_hours is required for supplier %q: hours, more than 0 and at most %s", first[i].prefix, s.ID, number(MaxHours))
+		}
+	}
+	return out
+}
+
+// checkReplenishment checks a SKU's replenishment settings, each of which
+// is 0 for its default, and turns -0 into 0 so it is stored and compared
+// as the default it means.
+func checkReplenishment(p *problems, at place, s *SKU) {
+	checkID(p, at, "supplier_id", s.SupplierID, false)
+	for _, h := range []struct {
+		field string
+		v     *float64
+	}{{"lead_time_hours", &s.LeadTimeHours}, {"review_period_hours", &s.ReviewPeriodHours}} {
+		*h.v = positiveZero(*h.v)
+		if !(*h.v >= 0 && *h.v <= MaxHours) {
+			p.add(at, "%s: %s is not a number of hours from 0 to %s", h.field, number(*h.v), number(MaxHours))
+		}
+	}
+	s.ServiceLevel = positiveZero(s.ServiceLevel)
+	if v := s.ServiceLevel; v != 0 && !(v >= MinServiceLevel && v <= MaxServiceLevel) {
+		p.add(at, "service_level: %s is not from %s to %s (or 0 for the default, %s)",
+			number(v), number(MinServiceLevel), number(MaxServiceLevel), number(DefaultServiceLevel))
+	}
 	switch {
-	case v == "" || v == *prev:
-	case *prev == "":
+	case s.MinOrderQty < 0:
+		p.add(at, "min_order_qty: %d is not a whole number >= 0", s.MinOrderQty)
+	case s.MinOrderQty > MaxMinOrderQty:
+		p.add(at, "min_order_qty: %d is more than %d", s.MinOrderQty, MaxMinOrderQty)
+	}
+}
+
+// positiveZero turns -0, which JSON and Go can hold, into 0, so it means
+// the default as 0 does and prints as 0.
+func positiveZero(v float64) float64 {
+	if v == 0 {
+		return 0
+	}
+	return v
+}
+
+// number writes a float as Go and JSON read it back, without a trailing
+// ".0" or an exponent for the values a catalog holds.
+func number(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// agree merges an optional value of a shop or supplier named again: a zero
+// value takes the other, two values must be equal.
+func agree[T comparable](p *problems, at, prevAt place, kind, id, field string, prev *T, v T) {
+	var zero T
+	switch {
+	case v == zero || v == *prev:
+	case *prev == zero:
 		*prev = v
 	default:
-		p.add(at, "shop %q has %s %q here but %q at %s", id, field, v, *prev, prevAt.name)
+		p.add(at, "%s %q has %s %q here but %q at %s", kind, id, field, fmt.Sprint(v), fmt.Sprint(*prev), prevAt.name)
 	}
 }
 
 func skuFields(s SKU) [][2]string {
 	return [][2]string{{"shop_id", s.ShopID}, {"product_id", s.ProductID}, {"seller_sku", s.SellerSKU}, {"title", s.Title},
-		{"starting_stock", strconv.Itoa(s.StartingStock)}, {"unit_price", s.UnitPrice}}
+		{"starting_stock", strconv.Itoa(s.StartingStock)}, {"unit_price", s.UnitPrice},
+		{"supplier_id", s.SupplierID}, {"lead_time_hours", number(s.LeadTimeHours)}, {"service_level", number(s.ServiceLevel)},
+		{"review_period_hours", number(s.ReviewPeriodHours)}, {"min_order_qty", strconv.Itoa(s.MinOrderQty)}}
 }
 
 // differ returns the first field whose values differ, or "".
@@ -308,6 +433,22 @@ func idProblem(field, v string, required bool) string {
 func checkText(p *problems, at place, field, v string) {
 	if msg := textProblem(v, MaxTextLength); msg != "" {
 		p.add(at, "%s: %s", field, msg)
+	}
+}
+
+// checkEmail reports an optional email address that is not a bare address
+// (a@b.example): purchase orders are sent to it, and a name around it
+// ("Ann <a@b.example>") or a list of addresses would be taken for one.
+func checkEmail(p *problems, at place, field, v string) {
+	if v == "" {
+		return
+	}
+	if msg := textProblem(v, MaxTextLength); msg != "" {
+		p.add(at, "%s: %s", field, msg)
+		return
+	}
+	if a, err := mail.ParseAddress(v); err != nil || a.Address != v || a.Name != "" {
+		p.add(at, "%s: %q is not an email address such as orders@supplier.example", field, v)
 	}
 }
 

@@ -6,16 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 )
 
 // The CSV format: a header naming the columns, in any order, then one row
-// per SKU, which also names the SKU's shop and the content items that
+// per SKU, which also names the SKU's shop, its supplier (supplier_id; the
+// supplier_ columns describe the supplier) and the content items that
 // promote it (content_ids, separated by ";").
 var (
-	csvColumns  = []string{"shop_id", "shop_cipher", "shop_name", "sku_id", "product_id", "seller_sku", "title", "starting_stock", "unit_price", "content_ids"}
+	csvColumns = []string{"shop_id", "shop_cipher", "shop_name", "sku_id", "product_id", "seller_sku", "title", "starting_stock", "unit_price",
+		"supplier_id", "lead_time_hours", "service_level", "review_period_hours", "min_order_qty",
+		"supplier_name", "supplier_lead_time_hours", "supplier_email", "content_ids"}
 	csvRequired = []string{"shop_id", "sku_id", "product_id"}
 )
 
@@ -98,12 +102,26 @@ func parseCSV(r io.Reader) (Catalog, error) {
 		shopID, skuID := cell("shop_id"), cell("sku_id")
 		raw.shops = append(raw.shops, rawShop{Shop: Shop{ID: shopID, Cipher: cell("shop_cipher"), Name: cell("shop_name")},
 			at: at, nameField: "shop_name"})
+		supplierID := cell("supplier_id")
 		sku := SKU{ID: skuID, ShopID: shopID, ProductID: cell("product_id"), SellerSKU: cell("seller_sku"),
-			Title: cell("title"), UnitPrice: cell("unit_price")}
-		if v := cell("starting_stock"); v != "" {
-			sku.StartingStock = parseStock(&p, at, v)
-		}
+			Title: cell("title"), UnitPrice: cell("unit_price"), SupplierID: supplierID}
+		// An empty or unreadable number is 0, the default, so an
+		// unreadable one causes no further problem.
+		sku.StartingStock, _ = parseCount(&p, at, "starting_stock", cell("starting_stock"), MaxStartingStock)
+		sku.LeadTimeHours, _ = parseNumber(&p, at, "lead_time_hours", cell("lead_time_hours"))
+		sku.ServiceLevel, _ = parseNumber(&p, at, "service_level", cell("service_level"))
+		sku.ReviewPeriodHours, _ = parseNumber(&p, at, "review_period_hours", cell("review_period_hours"))
+		sku.MinOrderQty, _ = parseCount(&p, at, "min_order_qty", cell("min_order_qty"), MaxMinOrderQty)
 		raw.skus = append(raw.skus, rawSKU{SKU: sku, at: at})
+		// A row describes its supplier when it fills a supplier_ column;
+		// one that gives only supplier_id names a supplier described on
+		// another row, or imported before.
+		sup := Supplier{ID: supplierID, Name: cell("supplier_name"), Email: cell("supplier_email")}
+		if lead := cell("supplier_lead_time_hours"); sup.Name != "" || sup.Email != "" || lead != "" {
+			var ok bool
+			sup.LeadTimeHours, ok = parseNumber(&p, at, "supplier_lead_time_hours", lead)
+			raw.suppliers = append(raw.suppliers, rawSupplier{Supplier: sup, at: at, prefix: "supplier_", leadUnread: !ok})
+		}
 		// A bad sku_id is reported once, by the SKU, not again by each
 		// content item that would link it.
 		if idProblem("sku_id", skuID, true) == "" {
@@ -132,19 +150,47 @@ func blank(rec []string) bool {
 	return true
 }
 
-// parseStock reads a starting stock cell, reporting anything but digits
-// (a sign, a decimal point) and values beyond MaxStartingStock.
-func parseStock(p *problems, at place, v string) int {
+// parseCount reads a cell of a whole number, reporting anything but digits
+// (a sign, a decimal point) and values beyond limit. An empty cell is 0.
+// It returns false when it reported a problem.
+func parseCount(p *problems, at place, field, v string, limit int64) (int, bool) {
+	if v == "" {
+		return 0, true
+	}
 	if strings.TrimLeft(v, "0123456789") != "" {
-		p.add(at, "starting_stock: %q is not a whole number >= 0", v)
-		return 0
+		p.add(at, "%s: %q is not a whole number >= 0", field, v)
+		return 0, false
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n > MaxStartingStock {
-		p.add(at, "starting_stock: %q is more than %d", v, MaxStartingStock)
-		return 0
+	if err != nil || n > limit {
+		p.add(at, "%s: %q is more than %d", field, v, limit)
+		return 0, false
 	}
-	return int(n)
+	return int(n), true
+}
+
+// decimalSyntax is a number as spreadsheets write it: digits with a
+// decimal point or not. No sign, exponent, "Inf" or "NaN", which
+// strconv.ParseFloat would take.
+var decimalSyntax = regexp.MustCompile(`^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$`)
+
+// parseNumber reads a cell of a number >= 0; its range is checked with the
+// entry's other values. An empty cell is 0. It returns false when it
+// reported a problem.
+func parseNumber(p *problems, at place, field, v string) (float64, bool) {
+	if v == "" {
+		return 0, true
+	}
+	if !decimalSyntax.MatchString(v) {
+		p.add(at, "%s: %q is not a number >= 0", field, v)
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil { // beyond 1e308, which a float64 cannot hold
+		p.add(at, "%s: %q is too large", field, v)
+		return 0, false
+	}
+	return f, true
 }
 
 func csvError(err error) error {

@@ -15,9 +15,10 @@ import (
 // so that a problem in one is reported with its place and the others are
 // still checked.
 type jsonFile struct {
-	Shops   []json.RawMessage `json:"shops"`
-	SKUs    []json.RawMessage `json:"skus"`
-	Content []json.RawMessage `json:"content"`
+	Shops     []json.RawMessage `json:"shops"`
+	Suppliers []json.RawMessage `json:"suppliers"`
+	SKUs      []json.RawMessage `json:"skus"`
+	Content   []json.RawMessage `json:"content"`
 }
 
 // jsonSKU is a SKU whose price may be written as a number. The shallower
@@ -70,27 +71,39 @@ func parseJSON(r io.Reader) (Catalog, error) {
 		return Catalog{}, fmt.Errorf("line %d: more after the catalog's closing brace", lineAt(data, dec.InputOffset()))
 	}
 
-	// Problems are ordered as the entries are listed: shops, SKUs, content.
+	// Problems are ordered as the entries are listed: shops, suppliers,
+	// SKUs, content.
 	var (
 		raw rawCatalog
 		p   problems
+		pos int
 	)
 	for i, b := range f.Shops {
 		var s Shop
-		at := entry("shops", i, i)
+		at := entry("shops", i, pos)
+		pos++
 		decodeEntry(&p, at, b, &s)
 		raw.shops = append(raw.shops, rawShop{Shop: s, at: at, nameField: "name"})
 	}
+	for i, b := range f.Suppliers {
+		var s Supplier
+		at := entry("suppliers", i, pos)
+		pos++
+		decodeEntry(&p, at, b, &s)
+		raw.suppliers = append(raw.suppliers, rawSupplier{Supplier: s, at: at})
+	}
 	for i, b := range f.SKUs {
 		var s jsonSKU
-		at := entry("skus", i, len(f.Shops)+i)
+		at := entry("skus", i, pos)
+		pos++
 		decodeEntry(&p, at, b, &s)
 		s.SKU.UnitPrice = string(s.UnitPrice)
 		raw.skus = append(raw.skus, rawSKU{SKU: s.SKU, at: at})
 	}
 	for i, b := range f.Content {
 		var ct jsonContent
-		at := entry("content", i, len(f.Shops)+len(f.SKUs)+i)
+		at := entry("content", i, pos)
+		pos++
 		decodeEntry(&p, at, b, &ct)
 		ct.Content.Active = ct.Active == nil || *ct.Active
 		raw.content = append(raw.content, rawContent{Content: ct.Content, at: at})
@@ -148,7 +161,7 @@ func jsonError(data []byte, err error) error {
 	)
 	switch {
 	case errors.Is(err, io.EOF):
-		return errors.New(`the file is empty: a JSON catalog is an object {"shops": [...], "skus": [...], "content": [...]}`)
+		return errors.New(`the file is empty: a JSON catalog is an object {"shops": [...], "suppliers": [...], "skus": [...], "content": [...]}`)
 	case errors.As(err, &syntax):
 		return fmt.Errorf("line %d: %w", lineAt(data, syntax.Offset), err)
 	case errors.As(err, &typ):
@@ -159,7 +172,7 @@ func jsonError(data []byte, err error) error {
 		return fmt.Errorf("line %d: %s: expected %s, found %s", lineAt(data, typ.Offset), field, jsonKind(typ.Type), typ.Value)
 	}
 	// An unknown field: the decoder says which, not where.
-	return fmt.Errorf("%s: a catalog has shops, skus and content", strings.TrimPrefix(err.Error(), "json: "))
+	return fmt.Errorf("%s: a catalog has shops, suppliers, skus and content", strings.TrimPrefix(err.Error(), "json: "))
 }
 
 func lineAt(data []byte, offset int64) int {
@@ -176,6 +189,8 @@ func jsonKind(t reflect.Type) string {
 		return "a string"
 	case reflect.Int:
 		return "a whole number"
+	case reflect.Float64:
+		return "a number"
 	case reflect.Bool:
 		return "true or false"
 	case reflect.Slice:

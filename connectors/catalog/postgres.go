@@ -16,12 +16,13 @@ type DB interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// ErrNotMigrated reports that the catalog tables do not exist yet.
-var ErrNotMigrated = errors.New("the catalog tables do not exist: run creatorflow migrate first")
+// ErrNotMigrated reports that the catalog tables do not exist yet, or lack
+// columns of a later migration.
+var ErrNotMigrated = errors.New("the catalog tables do not exist or are out of date: run creatorflow migrate first")
 
 // Result says how many rows an import wrote, or a dry run would write.
 type Result struct {
-	Shops, SKUs, Content Counts
+	Shops, Suppliers, SKUs, Content Counts
 	// LinksAdded and LinksRemoved count the content-to-SKU links that
 	// appeared and disappeared.
 	LinksAdded, LinksRemoved int
@@ -35,17 +36,18 @@ type Counts struct {
 }
 
 // Import writes a catalog in one transaction, all of it or nothing: it
-// inserts or updates every shop, SKU and content item of the catalog and
-// makes each content item's links exactly the SKUs the catalog lists for
-// it. Nothing the catalog does not name is deleted or changed, so a file
-// may hold a part of the catalog; remove rows with SQL. Rows that already
-// hold the catalog's values are not written, so importing the same file
-// again changes nothing, not even updated_at.
+// inserts or updates every shop, supplier, SKU and content item of the
+// catalog and makes each content item's links exactly the SKUs the catalog
+// lists for it. Nothing the catalog does not name is deleted or changed, so
+// a file may hold a part of the catalog; remove rows with SQL. Rows that
+// already hold the catalog's values are not written, so importing the same
+// file again changes nothing, not even updated_at.
 //
-// The catalog is first checked as by Validate. One rule spans the file and
-// the database: a SKU that the file moves to another shop must not stay
+// The catalog is first checked as by Validate. Two rules span the file and
+// the database: a SKU's supplier must be in the catalog or in the
+// database, and a SKU that the file moves to another shop must not stay
 // promoted by a content item the file does not name, since a content item
-// promotes only SKUs of its own shop; such an import fails.
+// promotes only SKUs of its own shop. An import breaking them fails.
 func Import(ctx context.Context, db DB, c Catalog) (Result, error) {
 	return write(ctx, db, c, true)
 }
@@ -56,8 +58,8 @@ func DryRun(ctx context.Context, db DB, c Catalog) (Result, error) {
 	return write(ctx, db, c, false)
 }
 
-func write(ctx context.Context, db DB, c Catalog, commit bool) (Result, error) {
-	c, err := Validate(c)
+func write(ctx context.Context, db DB, in Catalog, commit bool) (Result, error) {
+	c, err := Validate(in)
 	if err != nil {
 		return Result{}, err
 	}
@@ -69,8 +71,16 @@ func write(ctx context.Context, db DB, c Catalog, commit bool) (Result, error) {
 	// also when ctx is already done.
 	defer func() { _ = tx.Rollback(context.Background()) }()
 
+	// The places of problems are those of the caller's catalog, as
+	// Validate's are, not those of its merged copy.
+	if err := checkSuppliers(ctx, tx, c.Suppliers, in.SKUs); err != nil {
+		return Result{}, err
+	}
 	var res Result
 	if res.Shops, err = upsert(ctx, tx, "shops", upsertShops, len(c.Shops), shopColumns(c.Shops)...); err != nil {
+		return Result{}, err
+	}
+	if res.Suppliers, err = upsert(ctx, tx, "suppliers", upsertSuppliers, len(c.Suppliers), supplierColumns(c.Suppliers)...); err != nil {
 		return Result{}, err
 	}
 	if res.SKUs, err = upsert(ctx, tx, "SKUs", upsertSKUs, len(c.SKUs), skuColumns(c.SKUs)...); err != nil {
@@ -122,18 +132,43 @@ SET shop_cipher = excluded.shop_cipher, name = excluded.name, updated_at = now()
 WHERE (t.shop_cipher, t.name) IS DISTINCT FROM (excluded.shop_cipher, excluded.name)
 RETURNING xmax = 0`
 
+	// Numbers travel as text written by strconv (see decimal), so the
+	// numeric columns hold exactly what Go holds and read back the same
+	// float64s.
+	upsertSuppliers = `
+INSERT INTO catalog_suppliers AS t (supplier_id, name, lead_time_hours, email)
+SELECT id, name, lead::numeric, email FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(id, name, lead, email)
+ON CONFLICT (supplier_id) DO UPDATE
+SET name = excluded.name, lead_time_hours = excluded.lead_time_hours, email = excluded.email, updated_at = now()
+WHERE (t.name, t.lead_time_hours, t.email) IS DISTINCT FROM (excluded.name, excluded.lead_time_hours, excluded.email)
+RETURNING xmax = 0`
+
+	// A SKU's unset settings are NULL (min_order_qty: 0), which Load and
+	// Replenishment read as Go's 0.
 	upsertSKUs = `
-INSERT INTO catalog_skus AS t (sku_id, shop_id, product_id, seller_sku, title, starting_stock, unit_price)
-SELECT id, shop, product, seller, title, stock, nullif(price, '')::numeric
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[])
-	AS u(id, shop, product, seller, title, stock, price)
+INSERT INTO catalog_skus AS t (sku_id, shop_id, product_id, seller_sku, title, starting_stock, unit_price,
+	supplier_id, lead_time_hours, service_level, review_period_hours, min_order_qty)
+SELECT id, shop, product, seller, title, stock, nullif(price, '')::numeric,
+	nullif(supplier, ''), nullif(lead, '')::numeric, nullif(level, '')::numeric, nullif(review, '')::numeric, moq
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[],
+	$8::text[], $9::text[], $10::text[], $11::text[], $12::integer[])
+	AS u(id, shop, product, seller, title, stock, price, supplier, lead, level, review, moq)
 ON CONFLICT (sku_id) DO UPDATE
 SET shop_id = excluded.shop_id, product_id = excluded.product_id, seller_sku = excluded.seller_sku,
 	title = excluded.title, starting_stock = excluded.starting_stock, unit_price = excluded.unit_price,
+	supplier_id = excluded.supplier_id, lead_time_hours = excluded.lead_time_hours, service_level = excluded.service_level,
+	review_period_hours = excluded.review_period_hours, min_order_qty = excluded.min_order_qty,
 	updated_at = now()
-WHERE (t.shop_id, t.product_id, t.seller_sku, t.title, t.starting_stock, t.unit_price)
-	IS DISTINCT FROM (excluded.shop_id, excluded.product_id, excluded.seller_sku, excluded.title, excluded.starting_stock, excluded.unit_price)
+WHERE (t.shop_id, t.product_id, t.seller_sku, t.title, t.starting_stock, t.unit_price,
+		t.supplier_id, t.lead_time_hours, t.service_level, t.review_period_hours, t.min_order_qty)
+	IS DISTINCT FROM (excluded.shop_id, excluded.product_id, excluded.seller_sku, excluded.title, excluded.starting_stock, excluded.unit_price,
+		excluded.supplier_id, excluded.lead_time_hours, excluded.service_level, excluded.review_period_hours, excluded.min_order_qty)
 RETURNING xmax = 0`
+
+	// The suppliers the file's SKUs name but the file does not have. FOR
+	// KEY SHARE keeps them from being deleted before the import commits.
+	knownSuppliers = `
+SELECT supplier_id FROM catalog_suppliers WHERE supplier_id = ANY($1::text[]) FOR KEY SHARE`
 
 	upsertContent = `
 INSERT INTO catalog_content AS t (content_id, shop_id, active)
@@ -196,15 +231,76 @@ func shopColumns(shops []Shop) []any {
 	return []any{ids, ciphers, names}
 }
 
+func supplierColumns(suppliers []Supplier) []any {
+	n := len(suppliers)
+	ids, names, leads, emails := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, s := range suppliers {
+		ids[i], names[i], leads[i], emails[i] = s.ID, s.Name, decimal(s.LeadTimeHours), s.Email
+	}
+	return []any{ids, names, leads, emails}
+}
+
 func skuColumns(skus []SKU) []any {
 	n := len(skus)
 	ids, shops, products, sellers, titles, prices := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	stocks := make([]int32, n)
+	suppliers, leads, levels, reviews := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	stocks, moqs := make([]int32, n), make([]int32, n)
 	for i, s := range skus {
 		ids[i], shops[i], products[i], sellers[i], titles[i], prices[i] = s.ID, s.ShopID, s.ProductID, s.SellerSKU, s.Title, s.UnitPrice
-		stocks[i] = int32(s.StartingStock) // Validate bounds it by MaxStartingStock
+		suppliers[i], leads[i], levels[i], reviews[i] = s.SupplierID, decimal(s.LeadTimeHours), decimal(s.ServiceLevel), decimal(s.ReviewPeriodHours)
+		// Validate bounds both by MaxStartingStock and MaxMinOrderQty.
+		stocks[i], moqs[i] = int32(s.StartingStock), int32(s.MinOrderQty)
 	}
-	return []any{ids, shops, products, sellers, titles, stocks, prices}
+	return []any{ids, shops, products, sellers, titles, stocks, prices, suppliers, leads, levels, reviews, moqs}
+}
+
+// decimal writes a setting for a numeric column: the shortest text that
+// reads back as the same float64, or "" for 0, which is stored as NULL
+// (the default).
+func decimal(v float64) string {
+	if v == 0 {
+		return ""
+	}
+	return number(v)
+}
+
+// checkSuppliers checks that every supplier the SKUs name is in the
+// catalog's suppliers or in the database, and reports each SKU naming
+// one that is in neither with its place in skus.
+func checkSuppliers(ctx context.Context, tx pgx.Tx, suppliers []Supplier, skus []SKU) error {
+	known := map[string]bool{"": true} // no supplier
+	for _, s := range suppliers {
+		known[s.ID] = true
+	}
+	var elsewhere []string
+	asked := map[string]bool{}
+	for _, s := range skus {
+		if !known[s.SupplierID] && !asked[s.SupplierID] {
+			asked[s.SupplierID] = true
+			elsewhere = append(elsewhere, s.SupplierID)
+		}
+	}
+	if len(elsewhere) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, knownSuppliers, elsewhere)
+	if err != nil {
+		return dbError("check suppliers", err)
+	}
+	inDB, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return dbError("check suppliers", err)
+	}
+	for _, id := range inDB {
+		known[id] = true
+	}
+	var p problems
+	for i, s := range skus {
+		if !known[s.SupplierID] {
+			p.add(entry("skus", i, i), "SKU %q: supplier %q is neither in the file nor in the database", s.ID, s.SupplierID)
+		}
+	}
+	return p.err()
 }
 
 func contentColumns(content []Content) (ids, shops []string, active []bool) {
@@ -249,8 +345,16 @@ func Load(ctx context.Context, db DB) (Catalog, error) {
 	if c.Shops, err = Shops(ctx, tx); err != nil {
 		return Catalog{}, err
 	}
+	// numeric to float8 goes through the number's text, so it reads back
+	// the float64 Import wrote.
+	if c.Suppliers, err = collect[Supplier](ctx, tx, "suppliers", `
+SELECT supplier_id, name, lead_time_hours::float8, email FROM catalog_suppliers ORDER BY supplier_id COLLATE "C"`); err != nil {
+		return Catalog{}, err
+	}
 	if c.SKUs, err = collect[SKU](ctx, tx, "SKUs", `
-SELECT sku_id, shop_id, product_id, seller_sku, title, starting_stock, coalesce(unit_price::text, '')
+SELECT sku_id, shop_id, product_id, seller_sku, title, starting_stock, coalesce(unit_price::text, ''),
+	coalesce(supplier_id, ''), coalesce(lead_time_hours, 0)::float8, coalesce(service_level, 0)::float8,
+	coalesce(review_period_hours, 0)::float8, min_order_qty
 FROM catalog_skus ORDER BY sku_id COLLATE "C"`); err != nil {
 		return Catalog{}, err
 	}
@@ -308,11 +412,12 @@ func collect[T any](ctx context.Context, q Querier, what, sql string) ([]T, erro
 	return out, nil
 }
 
-// dbError names the step that failed, and says what to do when the
-// migration that creates the tables has not run.
+// dbError names the step that failed, and says what to do when a
+// migration that creates the tables or their columns has not run (a binary
+// newer than the database).
 func dbError(step string, err error) error {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
+	if errors.As(err, &pe) && (pe.Code == "42P01" || pe.Code == "42703") { // undefined_table, undefined_column
 		return fmt.Errorf("%s: %w (%s)", step, ErrNotMigrated, pe.Message)
 	}
 	return fmt.Errorf("%s: %w", step, err)
