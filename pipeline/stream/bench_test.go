@@ -220,3 +220,65 @@ func histogram(reg *prometheus.Registry, name string) (count uint64, sum float64
 	}
 	return count, sum
 }
+
+// BenchmarkDriverPipe measures the Driver, which replays recorded input in
+// process: "noop" is its own cost per record (a Process that does nothing),
+// "count" a store read and write and an emit per record, "windowed" the
+// windowed count of the runtime benchmarks (ce_time headers, one-minute
+// windows over 64k keys, 100 records per event-time second, so windows
+// close and expire as they go).
+func BenchmarkDriverPipe(b *testing.B) {
+	base := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	const keys = 65536
+	for _, bc := range []struct {
+		name string
+		topo Topology
+	}{
+		{"noop", Topology{Application: "bench", Inputs: []string{"in"}, Process: func(*Context, *kgo.Record) error { return nil }}},
+		{"count", Topology{Application: "bench", Inputs: []string{"in"}, Outputs: []string{"out"}, Stores: []StoreSpec{{Name: "counts"}},
+			Process: func(c *Context, r *kgo.Record) error {
+				var n uint64
+				if v, ok := c.Get("counts", string(r.Key)); ok {
+					n = binary.BigEndian.Uint64(v)
+				}
+				n++
+				c.Put("counts", string(r.Key), binary.BigEndian.AppendUint64(nil, n))
+				c.Emit(&kgo.Record{Topic: "out", Key: r.Key, Value: strconv.AppendUint(nil, n, 10)})
+				return nil
+			}}},
+		{"windowed", windowedCount("bench", "in", "out")},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			d, err := NewDriver(bc.topo, DriverConfig{Partitions: benchPartitions})
+			if err != nil {
+				b.Fatal(err)
+			}
+			recs := make([]*kgo.Record, keys)
+			for i := range recs {
+				recs[i] = &kgo.Record{Topic: "in", Key: []byte("k" + strconv.Itoa(i)), Value: []byte(strconv.Itoa(i)),
+					Timestamp: base, Headers: []kgo.RecordHeader{{Key: "ce_time"}}}
+			}
+			times := make([][]byte, b.N/100+1)
+			for i := range times {
+				times[i] = base.Add(time.Duration(i)*time.Second).AppendFormat(nil, time.RFC3339Nano)
+			}
+			emitted := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				rec := recs[i%keys]
+				rec.Headers[0].Value = times[i/100]
+				out, err := d.Pipe(rec)
+				if err != nil {
+					b.Fatal(err)
+				}
+				emitted += len(out)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			if bc.name != "noop" && emitted < b.N {
+				b.Fatalf("%d records emitted %d", b.N, emitted)
+			}
+		})
+	}
+}

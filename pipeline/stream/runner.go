@@ -85,8 +85,9 @@ type Config struct {
 }
 
 // Run executes the topology until ctx is done or a fatal error occurs.
-// It creates missing changelog topics, checks that the inputs are
-// co-partitioned, joins the consumer group and processes exactly once.
+// It creates missing internal topics (Topology.Internal), checks that the
+// inputs are co-partitioned, creates missing changelog topics, joins the
+// consumer group and processes exactly once.
 func Run(ctx context.Context, topo Topology, cfg Config) error {
 	if err := topo.validate(); err != nil {
 		return fmt.Errorf("stream: %w", err)
@@ -340,7 +341,7 @@ func (r *runner) transaction(ctx context.Context, sess session, fetches kgo.Fetc
 	if punctuate {
 		for p, ps := range r.owned() {
 			touched[p] = ps
-			do(p, 0, func(w *worker) { w.punctuate(ps, p, produce) })
+			do(p, 0, func(w *worker) { _ = w.punctuate(ps, p, produce) }) // logged
 		}
 	}
 	// Store writes go to the changelogs, in the same transaction.
@@ -687,8 +688,9 @@ func (r *runner) changelogTopics() map[string]bool {
 	return out
 }
 
-// prepareTopics checks that the inputs exist and are co-partitioned, and
-// creates missing changelog topics with as many partitions, compacted.
+// prepareTopics creates the missing internal topics, checks that the inputs
+// exist and are co-partitioned, and creates missing changelog topics with as
+// many partitions, compacted.
 func (r *runner) prepareTopics(ctx context.Context) (int32, error) {
 	cl, err := kgo.NewClient(r.cfg.Client...)
 	if err != nil {
@@ -696,28 +698,55 @@ func (r *runner) prepareTopics(ctx context.Context) (int32, error) {
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	details, err := adm.ListTopics(ctx, r.topo.Inputs...)
-	if err != nil {
-		return 0, fmt.Errorf("stream: describe inputs: %w", err)
+	// Internal topics first: one that is an input is checked for
+	// co-partitioning like the others, so it must exist by then.
+	internal := map[string]int32{}
+	var create []topicToCreate
+	for _, spec := range r.topo.Internal {
+		policy, retention := "delete", spec.Retention
+		if retention == 0 {
+			retention = defaultRetention
+		}
+		ms := strconv.FormatInt(retention.Milliseconds(), 10)
+		create = append(create, topicToCreate{name: spec.Name, partitions: spec.Partitions,
+			configs: map[string]*string{"cleanup.policy": &policy, "retention.ms": &ms},
+			kind:    "internal topic", expected: "its spec"})
+		internal[spec.Name] = spec.Partitions
+	}
+	if err := ensureTopics(ctx, cl, create); err != nil {
+		return 0, err
+	}
+	// An internal topic has its spec's partitions now (ensureTopics checked
+	// it); one just created may not be in every broker's metadata yet, so
+	// only the others are asked for.
+	var others []string
+	for _, in := range r.topo.Inputs {
+		if _, ok := internal[in]; !ok {
+			others = append(others, in)
+		}
+	}
+	var details kadm.TopicDetails
+	if len(others) > 0 { // no topics would list them all
+		if details, err = adm.ListTopics(ctx, others...); err != nil {
+			return 0, fmt.Errorf("stream: describe inputs: %w", err)
+		}
 	}
 	var partitions int32 = -1
 	for _, in := range r.topo.Inputs {
-		d, ok := details[in]
-		if !ok || d.Err != nil {
-			return 0, fmt.Errorf("stream: input topic %s does not exist", in)
+		n, ok := internal[in]
+		if !ok {
+			d, ok := details[in]
+			if !ok || d.Err != nil {
+				return 0, fmt.Errorf("stream: input topic %s does not exist", in)
+			}
+			n = int32(len(d.Partitions))
 		}
-		n := int32(len(d.Partitions))
 		if partitions >= 0 && n != partitions {
 			return 0, fmt.Errorf("stream: inputs are not co-partitioned: %s has %d partitions, %s has %d", r.topo.Inputs[0], partitions, in, n)
 		}
 		partitions = n
 	}
-	changelogs := keys(r.changelogTopics())
-	existing, err := adm.ListTopics(ctx, changelogs...)
-	if err != nil {
-		return 0, fmt.Errorf("stream: describe changelogs: %w", err)
-	}
-	configs := map[string]map[string]*string{}
+	create = create[:0]
 	for _, store := range r.topo.allStores() {
 		policy, retention := "compact", "-1"
 		for _, s := range r.topo.Stores {
@@ -726,22 +755,96 @@ func (r *runner) prepareTopics(ctx context.Context) (int32, error) {
 				policy, retention = "compact,delete", strconv.FormatInt((s.Retention+24*time.Hour).Milliseconds(), 10)
 			}
 		}
-		configs[r.topo.ChangelogTopic(store)] = map[string]*string{"cleanup.policy": &policy, "retention.ms": &retention}
+		create = append(create, topicToCreate{name: r.topo.ChangelogTopic(store), partitions: partitions,
+			configs: map[string]*string{"cleanup.policy": &policy, "retention.ms": &retention},
+			kind:    "changelog", expected: "the inputs"})
 	}
-	for _, topic := range changelogs {
-		if d, ok := existing[topic]; ok && d.Err == nil {
-			if n := int32(len(d.Partitions)); n != partitions {
-				return 0, fmt.Errorf("stream: changelog %s has %d partitions, the inputs %d", topic, n, partitions)
-			}
-			continue
-		}
-		resp, err := adm.CreateTopic(ctx, partitions, -1, configs[topic], topic)
-		if err == nil {
-			err = resp.Err
-		}
-		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-			return 0, fmt.Errorf("stream: create changelog %s: %w", topic, err)
-		}
+	if err := ensureTopics(ctx, cl, create); err != nil {
+		return 0, err
 	}
 	return partitions, nil
+}
+
+// topicToCreate is a topic Run makes sure exists before it joins the group:
+// a changelog or an internal topic.
+type topicToCreate struct {
+	name       string
+	partitions int32
+	configs    map[string]*string // of a topic it creates
+	// kind and expected name the topic and whose partition count it must
+	// have, in errors.
+	kind, expected string
+}
+
+// ensureTopics creates the topics that are missing and checks the partition
+// count of every one. Several instances of an application, or two
+// applications declaring the same internal topic, may create it at once:
+// TOPIC_ALREADY_EXISTS means another one won, and the topic is then checked
+// like one that existed.
+func ensureTopics(ctx context.Context, cl *kgo.Client, topics []topicToCreate) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	adm := kadm.NewClient(cl)
+	names := make([]string, len(topics))
+	for i, t := range topics {
+		names[i] = t.name
+	}
+	existing, err := adm.ListTopics(ctx, names...)
+	if err != nil {
+		return fmt.Errorf("stream: describe %ss: %w", topics[0].kind, err)
+	}
+	for _, t := range topics {
+		d, ok := existing[t.name]
+		if !ok || d.Err != nil {
+			resp, err := adm.CreateTopic(ctx, t.partitions, -1, t.configs, t.name)
+			if err == nil {
+				err = resp.Err
+			}
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, kerr.TopicAlreadyExists) {
+				return fmt.Errorf("stream: create %s %s: %w", t.kind, t.name, err)
+			}
+			if d, err = describeCreated(ctx, cl, t.name); err != nil {
+				return fmt.Errorf("stream: describe %s %s: %w", t.kind, t.name, err)
+			}
+		}
+		if n := int32(len(d.Partitions)); n != t.partitions {
+			return fmt.Errorf("stream: %s %s has %d partitions, %s %d", t.kind, t.name, n, t.expected, t.partitions)
+		}
+	}
+	return nil
+}
+
+// describeCreated describes a topic that another client has just created.
+// franz-go answers metadata requests from a cache (for MetadataMinAge),
+// which still holds the topic as unknown, so it is purged first; and until
+// the creation reaches the broker answering, the topic may still be unknown
+// there, so it asks again for a while.
+func describeCreated(ctx context.Context, cl *kgo.Client, topic string) (kadm.TopicDetail, error) {
+	adm := kadm.NewClient(cl)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cl.PurgeTopicsFromClient(topic)
+		details, err := adm.ListTopics(ctx, topic)
+		d, ok := details[topic]
+		switch {
+		case err == nil && ok && d.Err == nil && len(d.Partitions) > 0:
+			return d, nil
+		case err == nil && ok:
+			err = d.Err
+		case err == nil:
+			err = kerr.UnknownTopicOrPartition
+		}
+		if time.Now().After(deadline) {
+			return kadm.TopicDetail{}, err
+		}
+		select {
+		case <-ctx.Done():
+			return kadm.TopicDetail{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -205,6 +205,13 @@ func (ps *partitionState) put(store, key string, value []byte) {
 
 // commit applies the open transaction's writes.
 func (ps *partitionState) commit() {
+	ps.apply()
+	ps.count()
+}
+
+// apply is commit without refreshing the entry counts of the metrics,
+// which the Driver, committing after every record, has none of.
+func (ps *partitionState) apply() {
 	for store, writes := range ps.pending {
 		st := ps.stores[store]
 		for k, v := range writes {
@@ -219,7 +226,6 @@ func (ps *partitionState) commit() {
 	ps.dirty = ps.dirty[:0]
 	ps.releaseChangelog()
 	ps.expire()
-	ps.count()
 }
 
 // releaseChangelog lets go of the ended transaction's changelog records,

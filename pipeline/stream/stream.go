@@ -12,7 +12,8 @@
 // Kafka timestamp), each partition keeps a stream time (the largest event
 // time seen), windows close when stream time passes their end plus grace,
 // and timers fire when stream time passes them, so a replay of the same
-// input gives the same output.
+// input gives the same output. A Driver runs a topology in process with no
+// broker, record by record through the same code, for tests and replays.
 //
 // The package knows no business rule; the vocabulary is Kafka Streams'.
 package stream
@@ -23,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -43,6 +45,15 @@ type Topology struct {
 	Outputs []string
 	// Stores are the state stores.
 	Stores []StoreSpec
+	// Internal are topics that belong to the application rather than to
+	// the catalog, such as repartition topics: a processor keyed by
+	// content id emits records re-keyed by SKU to an internal topic, which
+	// a second topology keyed by SKU consumes, so that each SKU's state
+	// lives in one partition. Run creates the missing ones before it
+	// checks the co-partitioning of the inputs; both topologies declare
+	// the same spec, and whichever starts first creates the topic. Every
+	// name must be one of Inputs or Outputs.
+	Internal []TopicSpec
 	// Windows, when set, makes the runtime drop late records: those whose
 	// windows are all closed at the partition's stream time go to the DLQ.
 	Windows *Windows
@@ -73,6 +84,29 @@ type Topology struct {
 	PunctuateEvery time.Duration
 }
 
+// TopicSpec declares an internal topic (Topology.Internal): its partition
+// count, which an existing topic must match (a repartition topic consumed
+// with other inputs must also be co-partitioned with them), and how long its
+// records are kept. It is a delete topic, not a compacted one: it carries
+// records in flight between two topologies, not state.
+type TopicSpec struct {
+	// Name is the topic's full name; it must be one of the topology's
+	// Inputs or Outputs.
+	Name string
+	// Partitions is the topic's partition count. The producing side
+	// partitions by key as Kafka's default partitioner does, so this
+	// fixes which partition, and which consuming task, owns each key.
+	Partitions int32
+	// Retention is the topic's retention.ms; zero means 7 days, Kafka's
+	// default. It bounds how long the consuming topology may be down
+	// before it misses records.
+	Retention time.Duration
+}
+
+// defaultRetention is the retention of an internal topic whose spec gives
+// none: Kafka's default log.retention.hours.
+const defaultRetention = 7 * 24 * time.Hour
+
 // Timer is a due timer.
 type Timer struct {
 	ID string
@@ -96,6 +130,26 @@ func (t *Topology) validate() error {
 			errs = append(errs, fmt.Errorf("store %q: names are unique and do not start with _", s.Name))
 		}
 		seen[s.Name] = true
+	}
+	declared := map[string]bool{}
+	for _, topic := range append(slices.Clone(t.Inputs), t.Outputs...) {
+		declared[topic] = true
+	}
+	internal := map[string]bool{}
+	for _, spec := range t.Internal {
+		switch {
+		case spec.Name == "" || internal[spec.Name]:
+			errs = append(errs, fmt.Errorf("internal topic %q: names are unique and not empty", spec.Name))
+		case !declared[spec.Name]:
+			errs = append(errs, fmt.Errorf("internal topic %s is neither an input nor an output", spec.Name))
+		}
+		internal[spec.Name] = true
+		if spec.Partitions <= 0 {
+			errs = append(errs, fmt.Errorf("internal topic %s: %d partitions, want at least 1", spec.Name, spec.Partitions))
+		}
+		if spec.Retention < 0 || (spec.Retention > 0 && spec.Retention < time.Millisecond) {
+			errs = append(errs, fmt.Errorf("internal topic %s: retention %v is neither 0 (7 days) nor at least 1ms", spec.Name, spec.Retention))
+		}
 	}
 	if t.Punctuate != nil && t.PunctuateEvery <= 0 {
 		errs = append(errs, errors.New("Punctuate needs a positive PunctuateEvery"))

@@ -154,15 +154,18 @@ func (c *crew) stop() {
 	}
 }
 
-// punctuate runs the wall-clock callback for one partition.
-func (w *worker) punctuate(ps *partitionState, p int32, produce func(*kgo.Record)) {
+// punctuate runs the wall-clock callback for one partition. A failure is
+// logged and its writes and emits dropped; it is returned for the Driver,
+// which hands it to its caller.
+func (w *worker) punctuate(ps *partitionState, p int32, produce func(*kgo.Record)) error {
 	c := w.context(ps, p, time.Now().UTC())
 	if err := w.r.topo.Punctuate(c); err != nil {
 		w.r.log.Error("punctuation failed; its writes and emits are dropped", "partition", p, "err", err)
 		w.r.metrics.timerErrors.Inc()
-		return
+		return err
 	}
 	w.apply(ps, c, produce)
+	return nil
 }
 
 // process runs one record (and the timers it makes due) against its
