@@ -40,75 +40,91 @@ func (f *streamFlags) config(kafka *kafkaFlags, reg prometheus.Registerer, log *
 // enrichmentRole turns order webhooks into order events with details.
 func enrichmentRole(client *tiktok.Client, apiURL string, sf *streamFlags, kafka *kafkaFlags, pg *postgresFlags,
 	reg prometheus.Registerer, log *slog.Logger) (role, error) {
-	ciphers := &shopCiphers{}
+	// A shop the catalog does not list is asked for by its id (the
+	// sandbox accepts any cipher).
+	ciphers := &fromCatalog[map[string]string]{what: "shop ciphers", read: func(ctx context.Context, q catalog.Querier) (map[string]string, error) {
+		shops, err := catalog.Shops(ctx, q)
+		m := make(map[string]string, len(shops))
+		for _, shop := range shops {
+			m[shop.ID] = shop.Cipher
+		}
+		return m, err
+	}}
 	topo := enrichment.Topology(enrichment.Config{
 		Application: kafka.topic("creatorflow-enrichment"),
 		Webhooks:    kafka.topic(schemas.TopicTikTokWebhooks),
 		OrdersTopic: kafka.topic(schemas.TopicOrders),
 		API:         client,
-		ShopCipher:  ciphers.get,
-		Registerer:  reg,
+		ShopCipher: func(shopID string) string {
+			if c, ok := ciphers.get()[shopID]; ok {
+				return c
+			}
+			return shopID
+		},
+		Registerer: reg,
 	})
 	return role{name: "enrichment", run: func(ctx context.Context) error {
 		log.Info("enrichment processing", "from", topo.Inputs[0], "to", topo.Outputs[0], "tiktok_api", apiURL, "instance", sf.instance)
-		ciphers.readLogged(ctx, pg.url, log) // before the first webhook
-		go ciphers.keepRead(ctx, pg.url, log)
+		ciphers.start(ctx, pg.url, log)
 		return stream.Run(ctx, topo, sf.config(kafka, reg, log))
 	}}, nil
 }
 
-// shopCiphers maps shop ids to the cipher the TikTok API knows each shop
-// by, from the catalog, read again every minute. A shop the catalog does
-// not list is asked for by its id (the sandbox accepts any cipher).
-type shopCiphers struct {
-	mu sync.RWMutex
-	m  map[string]string
+// fromCatalog is a value read from the PostgreSQL catalog at start and
+// again every minute, so that catalog imports reach running roles without a
+// restart. A connection per read: nothing to keep alive or to repair after
+// PostgreSQL restarts. Until the first read succeeds the value is zero.
+type fromCatalog[T any] struct {
+	what string
+	read func(ctx context.Context, q catalog.Querier) (T, error)
+	mu   sync.RWMutex
+	v    T
 }
 
-func (s *shopCiphers) get(shopID string) string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if c, ok := s.m[shopID]; ok {
-		return c
-	}
-	return shopID
+func (c *fromCatalog[T]) get() T {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.v
 }
 
-// read loads the ciphers from the catalog at url.
-func (s *shopCiphers) read(ctx context.Context, url string) error {
+func (c *fromCatalog[T]) load(ctx context.Context, url string) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return fmt.Errorf("postgres %s: %w", redact(url), err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	shops, err := catalog.Shops(ctx, conn)
+	v, err := c.read(ctx, conn)
 	if err != nil {
 		return err
 	}
-	m := make(map[string]string, len(shops))
-	for _, shop := range shops {
-		m[shop.ID] = shop.Cipher
-	}
-	s.mu.Lock()
-	s.m = m
-	s.mu.Unlock()
+	c.mu.Lock()
+	c.v = v
+	c.mu.Unlock()
 	return nil
 }
 
-func (s *shopCiphers) readLogged(ctx context.Context, url string, log *slog.Logger) {
-	if err := s.read(ctx, url); err != nil && ctx.Err() == nil {
-		log.Warn("shop ciphers not read from the catalog; shops are asked for by their ids meanwhile", "err", err)
+// refresh loads the value, logging a failure: the last value read stays.
+func (c *fromCatalog[T]) refresh(ctx context.Context, url string, log *slog.Logger) {
+	if err := c.load(ctx, url); err != nil && ctx.Err() == nil {
+		log.Warn(c.what+" not read from the catalog; the last ones read stay", "err", err)
 	}
 }
 
-// keepRead reads the ciphers every minute until ctx ends.
-func (s *shopCiphers) keepRead(ctx context.Context, url string, log *slog.Logger) {
+// keep refreshes the value every minute until ctx ends.
+func (c *fromCatalog[T]) keep(ctx context.Context, url string, log *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(time.Minute):
-			s.readLogged(ctx, url, log)
+			c.refresh(ctx, url, log)
 		}
 	}
+}
+
+// start reads the value once (before the role's first record) and keeps it
+// fresh in the background.
+func (c *fromCatalog[T]) start(ctx context.Context, url string, log *slog.Logger) {
+	c.refresh(ctx, url, log)
+	go c.keep(ctx, url, log)
 }

@@ -25,7 +25,7 @@ var runCommand = command{
 }
 
 // allRoles are the roles `creatorflow run` starts by default, in start order.
-var allRoles = []string{"ingest", "enrichment", "poller", "sink"}
+var allRoles = []string{"ingest", "enrichment", "poller", "velocity", "inventory", "sink"}
 
 var roleUsage = map[string]string{
 	"run": `usage: creatorflow run [flags]
@@ -34,7 +34,9 @@ Runs the pipeline's roles in one process against the local stack by default,
 or real clusters with --brokers and --clickhouse-url. Roles:
 ingest (webhook endpoints into Kafka), enrichment (order webhooks into order
 events with the Order API's details), poller (content counters of the catalog's
-videos into Kafka) and sink (Kafka into ClickHouse). Each
+videos into Kafka), velocity (engagement velocity of each video into
+content signals), inventory (stock, burn rate, viral and stock alerts,
+reorders and listed stock per SKU) and sink (Kafka into ClickHouse). Each
 role logs a start-up line with its address; SIGTERM stops them cleanly.`,
 	"ingest": `usage: creatorflow ingest [flags]
 
@@ -65,6 +67,7 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 		stream streamFlags
 		pollf  pollerFlags
 		pg     postgresFlags
+		viral  viralFlags
 		sinkf  sinkFlags
 		ch     clickhouseFlags
 		roles  = config.List(slices.Clone(available))
@@ -74,12 +77,15 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 	kafka.register(fs)
 	opsf.register(fs)
 	usesAPI := slices.Contains(available, "enrichment") || slices.Contains(available, "poller")
+	streams := usesAPI || slices.Contains(available, "velocity") || slices.Contains(available, "inventory")
 	if slices.Contains(available, "ingest") || usesAPI {
 		app.register(fs)
 	}
 	if usesAPI {
 		api.register(fs)
-		pg.register(fs) // the catalog: shop ciphers, content to poll
+	}
+	if usesAPI || slices.Contains(available, "inventory") {
+		pg.register(fs) // the catalog: shop ciphers, content to poll, SKU plans
 	}
 	if slices.Contains(available, "poller") {
 		pollf.register(fs)
@@ -87,8 +93,11 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 	if slices.Contains(available, "ingest") {
 		ingest.register(fs)
 	}
-	if slices.Contains(available, "enrichment") {
+	if streams {
 		stream.register(fs)
+	}
+	if slices.Contains(available, "velocity") || slices.Contains(available, "inventory") {
+		viral.register(fs)
 	}
 	if slices.Contains(available, "sink") {
 		sinkf.register(fs)
@@ -143,6 +152,10 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 			r, err = enrichmentRole(tt, api.url, &stream, &kafka, &pg, reg, rlog)
 		case "poller":
 			r, err = pollerRole(ctx, &pollf, tt, api.url, &kafka, &pg, reg, rlog)
+		case "velocity":
+			r, err = velocityRole(&viral, &stream, &kafka, reg, rlog)
+		case "inventory":
+			r, err = inventoryRole(&viral, &stream, &kafka, &pg, reg, rlog)
 		case "sink":
 			r, err = sinkRole(ctx, &sinkf, &kafka, &ch, reg, health, rlog)
 		}
