@@ -16,7 +16,7 @@ export CREATORFLOW_TIKTOK_APP_KEY    ?= local-app
 export CREATORFLOW_TIKTOK_APP_SECRET ?= local-secret
 export CREATORFLOW_CARRIER_SECRETS   ?= usps=local-usps,ups=local-ups,fedex=local-fedex
 
-.PHONY: all build up down status setup run test vet fmt-check fuzz bench bench-ingest bench-runtime clean
+.PHONY: all build up down status setup run test vet fmt-check fuzz bench bench-ingest bench-runtime bench-viral eval-viral clean
 
 all: build
 
@@ -85,6 +85,12 @@ bench-runtime: up
 	done
 	CREATORFLOW_BENCH_RUNTIME=1 CREATORFLOW_TEST_STACK=require $(GO) test ./pipeline/stream/ -run '^$$' \
 	  -bench 'RuntimeRestore1MKeys' -benchtime 1x -timeout 20m
+
+bench-viral: up
+	for round in 1 2 3; do \
+	  CREATORFLOW_BENCH_VIRAL=1 CREATORFLOW_TEST_STACK=require $(GO) test ./processors/velocity/ -run '^$$' \
+	    -bench 'VelocityExactlyOnce' -benchtime 400000x || exit 1; \
+	done
 
 clean:
 	rm -rf bin
