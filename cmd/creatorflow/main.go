@@ -44,6 +44,7 @@ func commands() []command {
 		runCommand,
 		loadgenCommand,
 		sandboxCommand,
+		scenarioCommand,
 	}
 }
 
