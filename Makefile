@@ -92,5 +92,9 @@ bench-viral: up
 	    -bench 'VelocityExactlyOnce' -benchtime 400000x || exit 1; \
 	done
 
+# Viral detection and stock protection against labelled scenarios (3 x 600 items).
+eval-viral: build
+	$(BIN) scenario eval --seeds 1,2,3
+
 clean:
 	rm -rf bin

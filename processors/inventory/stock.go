@@ -112,11 +112,12 @@ type OrderConfig struct {
 	velocity.Thresholds
 }
 
-// DefaultOrderConfig: ten-minute windows; an episode starts after two in a
-// row at three times the baseline, and at least 0.3 units a minute (so a
-// few orders of a slow SKU are not an episode), and ends after ten minutes
-// below 1.5 times it.
-var DefaultOrderConfig = OrderConfig{Window: 10, Thresholds: velocity.Thresholds{Start: 3, End: 1.5, StartWindows: 2,
+// DefaultOrderConfig: ten-minute windows; an episode starts after three in
+// a row at four times the baseline, and at least 1.2 units a minute (the
+// floor of 0.3 a minute, so a few orders of a slow SKU are not an
+// episode), and ends after ten minutes below 1.5 times it. Order velocity
+// is the second signal, behind content: slower and surer.
+var DefaultOrderConfig = OrderConfig{Window: 10, Thresholds: velocity.Thresholds{Start: 4, End: 1.5, StartWindows: 3,
 	EndWindows: 10, Warmup: 2 * time.Hour, HalfLife: 24 * time.Hour, MinRate: 0.3, Update: 0.25}}
 
 // orderWindows scores the order-velocity windows that ended since the last

@@ -63,10 +63,10 @@ func TestTrimmedRate(t *testing.T) {
 		ok       bool
 	}{
 		{"nothing", nil, 0, min, 0, false},
-		{"one span is trimmed away", []span{{0, min, 100}}, 0, min, 0, false},
-		{"the top span is left out", []span{{0, min / 2, 50}, {min / 2, min, 500}}, 0, min, 100, true},
+		{"one span says too little", []span{{0, min, 100}}, 0, min, 0, false},
+		{"an outlier is left out", []span{{0, min / 2, 50}, {min / 2, min, 500}}, 0, min, 100, true},
 		{"even spans", []span{{0, min / 3, 10}, {min / 3, 2 * min / 3, 10}, {2 * min / 3, min, 10}}, 0, min, 30, true},
-		{"partial overlap is spread", []span{{-min, min / 2, 150}, {min / 2, min, 100}}, 0, min, 100, true},
+		{"partial overlap is spread; twice the rest is no outlier", []span{{-min, min / 2, 150}, {min / 2, min, 100}}, 0, min, 150, true},
 		{"too little left", []span{{0, min / 4, 10}, {min / 4, min, 1000}}, 0, min, 0, false},
 	}
 	for _, tc := range tests {
