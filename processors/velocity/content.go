@@ -120,8 +120,15 @@ func (c ContentConfig) Observe(st *ContentState, at time.Time, cur Counters) (ch
 		return nil, true
 	}
 	st.Spans = append(st.Spans, span{From: st.LastAt, To: ms, Amount: c.Weights.engagementSince(st.Last, cur)})
+	prev := st.LastAt
 	st.Last, st.LastAt = cur, ms
 	for end := st.Evaluated + hop; end <= ms; end += hop {
+		// Windows starting after the previous reading hold this
+		// reading's span alone and say nothing: after a long gap, go
+		// to the last of them rather than step through every hop.
+		if end-win >= prev {
+			end = floorTo(ms, hop)
+		}
 		st.Evaluated = end
 		rate, ok := trimmedRate(st.Spans, end-win, end)
 		if !ok {

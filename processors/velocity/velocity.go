@@ -66,6 +66,10 @@ type Config struct {
 
 const contentStore = "content"
 
+// maxSkew is how far a reading's time may be ahead of its record's
+// timestamp (the poller writes both from one clock).
+const maxSkew = 10 * time.Minute
+
 // Topology is the velocity processor.
 func Topology(cfg Config) (stream.Topology, error) {
 	if cfg.Content == (ContentConfig{}) {
@@ -107,6 +111,11 @@ func (p *processor) process(c *stream.Context, r *kgo.Record) error {
 	}
 	if m.ContentID == "" || m.PolledAt.IsZero() {
 		return fmt.Errorf("content reading: content_id and polled_at are required")
+	}
+	// A reading from the future would make every later one look stale.
+	if !r.Timestamp.IsZero() && m.PolledAt.After(r.Timestamp.Add(maxSkew)) {
+		return fmt.Errorf("content reading: polled_at %s is more than %s after the record was written (%s)",
+			m.PolledAt.Format(time.RFC3339), maxSkew, r.Timestamp.Format(time.RFC3339))
 	}
 	st, _, err := p.states.Get(c, m.ContentID)
 	if err != nil {

@@ -181,6 +181,14 @@ func TestObserve(t *testing.T) {
 			}
 		})
 	}
+	// A reading centuries later (a broken clock) is taken at once, not
+	// after stepping through every window in between.
+	var far ContentState
+	cfg.Observe(&far, t0, steady(100, 0, 0))
+	cfg.Observe(&far, t0.Add(time.Minute), steady(100, 1, 0))
+	if _, ok := cfg.Observe(&far, t0.AddDate(500, 0, 0), steady(100, 2, 0)); !ok || len(far.Spans) > 2 {
+		t.Fatalf("a reading after a long gap: ok %v, %d spans kept", ok, len(far.Spans))
+	}
 	// A reading no later than the last is stale and changes nothing.
 	var st ContentState
 	cfg.Observe(&st, t0, steady(100, 0, 0))
