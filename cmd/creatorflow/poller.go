@@ -67,7 +67,8 @@ func pollerRole(ctx context.Context, f *pollerFlags, client *tiktok.Client, apiU
 	}
 	p, err := poller.New(poller.Config{Items: items, API: client, Producer: producer, Topic: topic,
 		Partitions: int32(len(details[topic].Partitions)), Owns: member.Owns,
-		Interval: f.interval, MinInterval: f.minInterval, MaxInterval: f.maxInterval, Registerer: reg, Logger: log})
+		Cadence:    poller.Cadence{Interval: f.interval, MinInterval: f.minInterval, MaxInterval: f.maxInterval},
+		Registerer: reg, Logger: log})
 	if err != nil {
 		member.Close()
 		producer.Close()

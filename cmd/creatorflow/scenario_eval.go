@@ -35,7 +35,8 @@ reorders did prevent, against the targets. Scenarios are generated from the
 seeds, or read from --dir (written by scenario generate). The viral detection
 flags are those of creatorflow run, so other settings can be tried.`
 
-// viralTargets are issue 6's quality targets.
+// viralTargets are issue 6's quality targets. The delay is judged on
+// sudden spikes alone: slow burns caught early would flatter it.
 var viralTargets = struct {
 	recall, precision, prevented float64
 	delayP95                     time.Duration
@@ -116,16 +117,17 @@ func runScenarioEval(_ context.Context, e *env, args []string) error {
 // meetsTargets says whether a pooled report meets every target.
 func meetsTargets(r quality.Report) bool {
 	return r.Content.Recall >= viralTargets.recall && r.Content.Precision >= viralTargets.precision &&
-		r.Content.DelayP95 < viralTargets.delayP95.Seconds() && r.Prevented >= viralTargets.prevented
+		r.SKUs.Recall >= viralTargets.recall && r.SKUs.Precision >= viralTargets.precision &&
+		r.Spikes.DelayP95 < viralTargets.delayP95.Seconds() && r.Prevented >= viralTargets.prevented
 }
 
 func printQuality(w io.Writer, names []string, reports []quality.Report, total quality.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\titems\tviral\tprecision\trecall\tdelay p50 s\tdelay p95 s\tspikes p95 s\tSKU precision\tSKU recall\tfalse alarms/1000 item-days\tstock-outs prevented\treorders\trecords/s\t")
+	fmt.Fprintln(tw, "scenario\titems\tviral\tprecision\trecall\tdelay p50 s\tdelay p95 s\tspikes p95 s\tSKU precision\tSKU recall\tfalse alarms/1000 item-days\trestarts\tfirst reorder in time\tstock-outs prevented\treorders\trecords/s\t")
 	row := func(name string, r quality.Report) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.3f\t%.0f\t%.0f\t%.0f\t%.3f\t%.3f\t%.1f\t%d/%d %.3f\t%d\t%.0f\t\n", name, r.Items, r.Content.Viral,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.3f\t%.0f\t%.0f\t%.0f\t%.3f\t%.3f\t%.1f\t%d\t%d/%d\t%d/%d %.3f\t%d\t%.0f\t\n", name, r.Items, r.Content.Viral,
 			r.Content.Precision, r.Content.Recall, r.Content.DelayP50, r.Content.DelayP95, r.Spikes.DelayP95,
-			r.SKUs.Precision, r.SKUs.Recall, r.FalseAlarmsPerKItemDay, r.EarlyEnough, r.Possible, r.Prevented, r.Reorders, r.Throughput)
+			r.SKUs.Precision, r.SKUs.Recall, r.FalseAlarmsPerKItemDay, r.Restarts, r.EarlyEnough, r.Possible, r.Enough, r.Possible, r.Prevented, r.Reorders, r.Throughput)
 	}
 	for i, r := range reports {
 		row(names[i], r)
@@ -138,10 +140,10 @@ func printQuality(w io.Writer, names []string, reports []quality.Report, total q
 		}
 		return "NOT met"
 	}
-	fmt.Fprintf(w, "\ntargets (pooled): recall %.3f >= %.2f %s; precision %.3f >= %.2f %s; p95 delay %.0f s < %.0f s %s; stock-outs prevented %.3f >= %.2f %s\n",
-		total.Content.Recall, viralTargets.recall, check(total.Content.Recall >= viralTargets.recall),
-		total.Content.Precision, viralTargets.precision, check(total.Content.Precision >= viralTargets.precision),
-		total.Content.DelayP95, viralTargets.delayP95.Seconds(), check(total.Content.DelayP95 < viralTargets.delayP95.Seconds()),
+	fmt.Fprintf(w, "\ntargets (pooled): recall %.3f (SKUs %.3f) >= %.2f %s; precision %.3f (SKUs %.3f) >= %.2f %s; p95 delay of spikes %.0f s < %.0f s %s; stock-outs prevented %.3f >= %.2f %s\n",
+		total.Content.Recall, total.SKUs.Recall, viralTargets.recall, check(min(total.Content.Recall, total.SKUs.Recall) >= viralTargets.recall),
+		total.Content.Precision, total.SKUs.Precision, viralTargets.precision, check(min(total.Content.Precision, total.SKUs.Precision) >= viralTargets.precision),
+		total.Spikes.DelayP95, viralTargets.delayP95.Seconds(), check(total.Spikes.DelayP95 < viralTargets.delayP95.Seconds()),
 		total.Prevented, viralTargets.prevented, check(total.Prevented >= viralTargets.prevented))
 	fmt.Fprintf(w, "items: %d over %.0f item-days; delays are event time from the labelled onset (negative: a slow burn caught early)\n", total.Items, total.ItemDays)
 	if n := len(total.Misses); n > 0 {

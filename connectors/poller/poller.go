@@ -51,13 +51,8 @@ type Config struct {
 	Owns func(partition int32) bool
 	// Partitions is how many partitions Topic has.
 	Partitions int32
-	// Interval is the polling interval of an item whose velocity holds
-	// steady (30 s); MinInterval and MaxInterval bound the adaptation
-	// (5 s, 5 min).
-	Interval, MinInterval, MaxInterval time.Duration
-	// ColdViewsPerMinute is the view velocity below which an item is cold
-	// and polled less often (1).
-	ColdViewsPerMinute float64
+	// Cadence spaces each item's polls; zero fields take their defaults.
+	Cadence
 	// Refresh is how often the item list is read again (1 min).
 	Refresh time.Duration
 	// Now is the clock (tests inject one).
@@ -309,12 +304,9 @@ func (p *Poller) record(t *tracked, v tiktok.Video, at time.Time) (*kgo.Record, 
 	return &kgo.Record{Topic: p.cfg.Topic, Key: []byte(t.ContentID), Value: value, Headers: env.Headers()}, nil
 }
 
-// adapt sets an item's next poll from how its view velocity moved: while it
-// rises by a fifth or more, halve the interval, or go straight to
-// MinInterval when it at least doubled (a cold item taking off must not take
-// minutes of halving to be watched closely); grow the interval by half while
-// the item is cold; otherwise drift back to Interval. A counter that went
-// down (a reset on TikTok's side) restarts the velocity.
+// adapt sets an item's next poll from how its view velocity moved (Next).
+// A counter that went down (a reset on TikTok's side) restarts the
+// velocity.
 func (p *Poller) adapt(t *tracked, v tiktok.Video, at time.Time) {
 	if !t.lastAt.IsZero() && at.After(t.lastAt) {
 		prev, hadVelocity := t.velocity, t.hasVelocity
@@ -324,24 +316,50 @@ func (p *Poller) adapt(t *tracked, v tiktok.Video, at time.Time) {
 		} else {
 			t.velocity, t.hasVelocity = float64(delta)/at.Sub(t.lastAt).Minutes(), true
 		}
-		// A cold item's velocity counts as the cold threshold, so that
-		// going from 0 to anything warm is a take-off.
-		base := max(prev, p.cfg.ColdViewsPerMinute)
-		switch {
-		case t.velocity < p.cfg.ColdViewsPerMinute:
-			t.interval = min(p.cfg.MaxInterval, t.interval*3/2)
-		case hadVelocity && t.velocity >= 2*base:
-			t.interval = p.cfg.MinInterval
-		case hadVelocity && t.velocity >= base*1.2:
-			t.interval = max(p.cfg.MinInterval, t.interval/2)
-		case t.interval < p.cfg.Interval:
-			t.interval = min(p.cfg.Interval, t.interval*5/4)
-		case t.interval > p.cfg.Interval:
-			t.interval = max(p.cfg.Interval, t.interval*4/5)
-		}
+		t.interval = p.cfg.Next(t.interval, prev, hadVelocity, t.velocity)
 	}
 	t.last, t.lastAt = v, at
 	t.next = at.Add(t.interval)
+}
+
+// Cadence is how the poller spaces an item's polls.
+type Cadence struct {
+	// Interval is the polling interval of an item whose velocity holds
+	// steady (30 s); MinInterval and MaxInterval bound the adaptation
+	// (5 s, 5 min).
+	Interval, MinInterval, MaxInterval time.Duration
+	// ColdViewsPerMinute is the view velocity below which an item is cold
+	// and polled less often (1).
+	ColdViewsPerMinute float64
+}
+
+// Next is the interval after a reading whose view velocity (views per
+// minute since the previous reading) is velocity, when the one before was
+// prev (hadPrev false: there was none) and the interval was interval: while
+// the velocity rises by half or more, halve the interval, or go straight to
+// MinInterval when it at least doubled (a cold item taking off must not
+// take minutes of halving to be watched closely); grow it by half while the
+// item is cold; otherwise drift back to Interval. Counters are noisy (a
+// quarter up or down from one poll to the next is common), so a smaller
+// rise is not a take-off. The scenario generator spaces its readings with
+// it too.
+func (c Cadence) Next(interval time.Duration, prev float64, hadPrev bool, velocity float64) time.Duration {
+	// A cold item's velocity counts as the cold threshold, so that going
+	// from 0 to anything warm is a take-off.
+	base := max(prev, c.ColdViewsPerMinute)
+	switch {
+	case velocity < c.ColdViewsPerMinute:
+		return min(c.MaxInterval, interval*3/2)
+	case hadPrev && velocity >= 2*base:
+		return c.MinInterval
+	case hadPrev && velocity >= base*1.5:
+		return max(c.MinInterval, interval/2)
+	case interval < c.Interval:
+		return min(c.Interval, interval*5/4)
+	case interval > c.Interval:
+		return max(c.Interval, interval*4/5)
+	}
+	return interval
 }
 
 // Membership tells which partitions of a topic this instance owns, through

@@ -21,7 +21,7 @@ import (
 // TestAdapt walks an item's interval through rising, steady, cold and reset
 // readings.
 func TestAdapt(t *testing.T) {
-	p := &Poller{cfg: Config{Interval: 30 * time.Second, MinInterval: 5 * time.Second, MaxInterval: 5 * time.Minute, ColdViewsPerMinute: 1}}
+	p := &Poller{cfg: Config{Cadence: Cadence{Interval: 30 * time.Second, MinInterval: 5 * time.Second, MaxInterval: 5 * time.Minute, ColdViewsPerMinute: 1}}}
 	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	tr := &tracked{interval: p.cfg.Interval}
 	views := int64(0)
@@ -35,8 +35,9 @@ func TestAdapt(t *testing.T) {
 	}{
 		{0, false, 30 * time.Second},           // first reading: no velocity yet
 		{100, false, 30 * time.Second},         // steady
-		{130, false, 15 * time.Second},         // +30%: rising, halve
-		{300, false, 5 * time.Second},          // more than doubled: straight to the minimum
+		{125, false, 30 * time.Second},         // +25%: noise, not a rise
+		{200, false, 15 * time.Second},         // +60%: rising, halve
+		{450, false, 5 * time.Second},          // more than doubled: straight to the minimum
 		{1000, false, 5 * time.Second},         // still rising: stays at the minimum
 		{1000, false, 6250 * time.Millisecond}, // steady again: drift back up
 		{1000, false, 7812500 * time.Microsecond},
@@ -113,7 +114,7 @@ func TestPollerRateAndReadings(t *testing.T) {
 	}
 	defer producer.Close()
 	p, err := New(Config{Items: func(context.Context) ([]Item, error) { return items, nil }, API: api,
-		Producer: producer, Topic: topic, Partitions: 6, Interval: 2 * time.Second, MinInterval: time.Second, MaxInterval: 10 * time.Second})
+		Producer: producer, Topic: topic, Partitions: 6, Cadence: Cadence{Interval: 2 * time.Second, MinInterval: time.Second, MaxInterval: 10 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,16 +81,15 @@ type Model struct {
 	GapShare         float64 `json:"gap_share"`
 	GapMinutes       Range   `json:"gap_minutes"`
 
-	// Polling, as the adaptive poller does it: PollSeconds with a relative
-	// jitter, quiet items every QuietPollSeconds, and every FastPollSeconds
-	// while the true multiplier is at least FastMultiplier or the last
-	// interval's view rate at least doubled (rates under
-	// ColdViewsPerMinute count as that, as in the poller).
+	// Polling, as the adaptive poller does it (poller.Cadence.Next, from
+	// the views it read and nothing else): every PollSeconds while an
+	// item's view rate holds, faster down to MinPollSeconds while it
+	// rises, slower up to MaxPollSeconds while it is under
+	// ColdViewsPerMinute; each interval has a relative jitter.
 	PollSeconds        float64 `json:"poll_seconds"`
 	PollJitter         float64 `json:"poll_jitter"`
-	QuietPollSeconds   Range   `json:"quiet_poll_seconds"`
-	FastPollSeconds    float64 `json:"fast_poll_seconds"`
-	FastMultiplier     float64 `json:"fast_multiplier"`
+	MinPollSeconds     float64 `json:"min_poll_seconds"`
+	MaxPollSeconds     float64 `json:"max_poll_seconds"`
 	ColdViewsPerMinute float64 `json:"cold_views_per_minute"`
 
 	// Catalog: SKUs per content item, and how many SKUs an item promotes
@@ -152,9 +151,8 @@ func DefaultModel() Model {
 
 		PollSeconds:        30,
 		PollJitter:         0.2,
-		QuietPollSeconds:   Range{60, 120},
-		FastPollSeconds:    10,
-		FastMultiplier:     2,
+		MinPollSeconds:     5,
+		MaxPollSeconds:     300,
 		ColdViewsPerMinute: 1,
 
 		SKUsPerItem: 0.8,
@@ -204,7 +202,7 @@ func (m *Model) validate() error {
 		{"spike_hold_minutes", m.SpikeHoldMinutes, false}, {"spike_half_life_minutes", m.SpikeHalfLifeMinutes, true},
 		{"slow_burn_growth_hours", m.SlowBurnGrowthHours, true}, {"burst_factor", m.BurstFactor, false},
 		{"glitch_factor", m.GlitchFactor, false}, {"late_delay_seconds", m.LateDelaySeconds, false},
-		{"gap_minutes", m.GapMinutes, false}, {"quiet_poll_seconds", m.QuietPollSeconds, false},
+		{"gap_minutes", m.GapMinutes, false},
 		{"price_cents", m.PriceCents, true}, {"orders_per_hour", m.OrdersPerHour, true},
 		{"hot_orders_per_hour", m.HotOrdersPerHour, true}, {"stock_cover_days", m.StockCoverDays, true},
 		{"cancel_minutes", m.CancelMinutes, false}, {"ship_hours", m.ShipHours, false},
@@ -236,11 +234,11 @@ func (m *Model) validate() error {
 	if m.MissingShare >= 1 {
 		errs = append(errs, errors.New("missing_share: some readings must remain"))
 	}
-	if !(m.PollSeconds >= 1 && m.FastPollSeconds >= 1 && m.QuietPollSeconds.Min >= 1) {
-		errs = append(errs, errors.New("poll intervals must be at least 1 second"))
+	if !(m.MinPollSeconds >= 1 && m.PollSeconds >= m.MinPollSeconds && m.MaxPollSeconds >= m.PollSeconds) {
+		errs = append(errs, errors.New("poll intervals must satisfy 1 <= min_poll_seconds <= poll_seconds <= max_poll_seconds"))
 	}
-	if !(m.Overdispersion > 0) || !(m.SKUsPerItem > 0) || m.TailHours < 0 || m.MinStock < 1 || !(m.FastMultiplier > 1) || m.ColdViewsPerMinute < 0 {
-		errs = append(errs, errors.New("overdispersion, skus_per_item and fast_multiplier-1 must be positive, tail_hours and cold_views_per_minute not negative, min_stock at least 1"))
+	if !(m.Overdispersion > 0) || !(m.SKUsPerItem > 0) || m.TailHours < 0 || m.MinStock < 1 || m.ColdViewsPerMinute < 0 {
+		errs = append(errs, errors.New("overdispersion and skus_per_item must be positive, tail_hours and cold_views_per_minute not negative, min_stock at least 1"))
 	}
 	if positiveWeights(m.LinkWeights) == 0 {
 		errs = append(errs, errors.New("link_weights: need a positive weight"))

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"github.com/creatorflow/creatorflow/connectors/poller"
 	"math"
 	"slices"
 	"strconv"
@@ -53,6 +54,9 @@ func (g *generator) readings(p *itemPlan) itemResult {
 		prevAt     time.Time
 		prevRate   float64
 		hasRate    bool
+		cadence    = poller.Cadence{Interval: seconds(m.PollSeconds), MinInterval: seconds(m.MinPollSeconds),
+			MaxInterval: seconds(m.MaxPollSeconds), ColdViewsPerMinute: m.ColdViewsPerMinute}
+		every = cadence.Interval // the poller's interval
 	)
 	skus := make([]string, len(p.skus))
 	for i, s := range p.skus {
@@ -62,7 +66,7 @@ func (g *generator) readings(p *itemPlan) itemResult {
 	shopID := shopID(p.shop)
 	res.events = make([]Event, 0, int(g.cfg.Duration.Seconds()/m.PollSeconds)+16)
 
-	t := r.between(g.start, g.start.Add(g.interval(r, p, false)))
+	t := r.between(g.start, g.start.Add(g.interval(r, every)))
 	for t.Before(g.end) {
 		if !resetDone && !p.resetAt.After(t) {
 			c = g.advance(r, p, c, last, p.resetAt)
@@ -110,39 +114,28 @@ func (g *generator) readings(p *itemPlan) itemResult {
 				ID: schemas.EventID(t, p.id, t.Format(time.RFC3339Nano)).String()})
 		}
 
-		// The next poll, as the adaptive poller picks it: fast while the
-		// item is hot or its view rate at least doubled, from what it read
-		// (a reading lower than the last, a reset or the end of a glitch,
-		// restarts the rate).
-		fast := p.multiplier(t) >= m.FastMultiplier
+		// The next poll, as the adaptive poller picks it from what it
+		// read (a reading lower than the last, a reset or the end of a
+		// glitch, restarts the rate).
 		if !prevAt.IsZero() {
 			if reported.views >= prevViews {
 				rate := float64(reported.views-prevViews) / t.Sub(prevAt).Minutes()
-				fast = fast || (hasRate && rate >= 2*max(prevRate, m.ColdViewsPerMinute))
+				every = cadence.Next(every, prevRate, hasRate, rate)
 				prevRate, hasRate = rate, true
 			} else {
 				hasRate = false
 			}
 		}
 		prevViews, prevAt, prevPoll = reported.views, t, t
-		t = t.Add(g.interval(r, p, fast))
+		t = t.Add(g.interval(r, every))
 	}
 	return res
 }
 
-// interval draws the time to an item's next poll.
-func (g *generator) interval(r rng, p *itemPlan, fast bool) time.Duration {
-	m := g.m
-	var d time.Duration
-	switch {
-	case fast:
-		d = seconds(m.FastPollSeconds * (1 + m.PollJitter*(2*r.Float64()-1)))
-	case p.kind == Quiet:
-		d = seconds(r.uniform(m.QuietPollSeconds))
-	default:
-		d = seconds(m.PollSeconds * (1 + m.PollJitter*(2*r.Float64()-1)))
-	}
-	return max(time.Second, d)
+// interval draws the time to an item's next poll: the poller's interval
+// with its jitter.
+func (g *generator) interval(r rng, every time.Duration) time.Duration {
+	return max(time.Second, seconds(every.Seconds()*(1+g.m.PollJitter*(2*r.Float64()-1))))
 }
 
 // advance moves the true counters from a to b: views drawn around base

@@ -60,12 +60,17 @@ type Report struct {
 	FalseAlarmsPerKItemDay float64 `json:"false_alarms_per_1000_item_days"`
 	// Stock-outs of viral SKUs a reorder at onset could have prevented
 	// (Possible), those whose first reorder would arrive before the
-	// stock-out (EarlyEnough) and those whose reorders arriving in time
-	// kept stock above 0 to the end of the scenario (Enough).
+	// stock-out (EarlyEnough: a routine reorder placed before the onset
+	// counts, whatever its quantity) and those the reorders did prevent:
+	// with every reorder arriving after its lead time, stock stays above
+	// 0 to the end of the scenario (Enough, and Prevented its share).
 	Possible    int     `json:"possible"`
 	EarlyEnough int     `json:"early_enough"`
 	Enough      int     `json:"enough"`
 	Prevented   float64 `json:"prevented_share"`
+	// Restarts counts content episodes on viral items after their first
+	// (an episode that ended and started again, as a spike decays).
+	Restarts int `json:"restarts"`
 	Reorders    int     `json:"reorders"`
 	StockAlerts int     `json:"stock_alerts"`
 	// Misses names what went wrong, for whoever tunes the detector.
@@ -128,6 +133,7 @@ func Merge(reports ...Report) Report {
 		m.Possible += r.Possible
 		m.EarlyEnough += r.EarlyEnough
 		m.Enough += r.Enough
+		m.Restarts += r.Restarts
 		m.Reorders += r.Reorders
 		m.StockAlerts += r.StockAlerts
 		m.Misses = append(m.Misses, r.Misses...)
@@ -146,7 +152,7 @@ func (r *Report) finishTotals() {
 	}
 	r.Prevented = 0
 	if r.Possible > 0 {
-		r.Prevented = float64(r.EarlyEnough) / float64(r.Possible)
+		r.Prevented = float64(r.Enough) / float64(r.Possible)
 	}
 }
 
@@ -277,6 +283,11 @@ func score(s *scenario.Scenario, out *outputs) Report {
 		items = append(items, truth{id: it.ContentID, viral: it.Viral, onset: it.Onset, from: detectableFrom(s, it), kind: string(it.Kind)})
 	}
 	rep.Spikes = spikeDelays(items, starts)
+	for _, it := range items {
+		if n := len(starts[it.id]); it.viral && n > 1 {
+			rep.Restarts += n - 1
+		}
+	}
 	rep.Content, rep.FalseAlarms = detect(items, starts, &rep.Misses)
 	skuStarts := map[string][]time.Time{}
 	for _, a := range out.viral {
@@ -418,6 +429,9 @@ func prevention(s *scenario.Scenario, out *outputs, rep *Report) {
 		}
 		if holds(sk, rs, demand[sk.SKUID]) {
 			rep.Enough++
+		} else {
+			rep.Misses = append(rep.Misses, fmt.Sprintf("ran out: sku %s (onset %s, stock-out %s, lead %s, %d reorders)",
+				sk.SKUID, sk.Onset.Format(time.TimeOnly), sk.StockOut.Format(time.TimeOnly), sk.LeadTime, len(rs)))
 		}
 	}
 }

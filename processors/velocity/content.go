@@ -74,16 +74,16 @@ type ContentConfig struct {
 	Thresholds
 }
 
-// DefaultContentConfig scores one-minute windows every 10 seconds; an
+// DefaultContentConfig scores one-minute windows every 5 seconds; an
 // episode starts after two windows in a row at 2.5 times the item's
-// baseline and ends after two minutes below 1.8 times it. Baselines under
-// 40 weighted engagements a minute count as 40. These are the settings
-// that met the targets on the labelled scenarios (docs/viral.md).
+// baseline and ends after five minutes below twice it. Baselines under 40
+// weighted engagements a minute count as 40. These are the settings that
+// met the targets on the labelled scenarios (docs/viral.md).
 var DefaultContentConfig = ContentConfig{
 	Weights: DefaultWeights,
-	Hop:     10 * time.Second,
+	Hop:     5 * time.Second,
 	Window:  time.Minute,
-	Thresholds: Thresholds{Start: 2.5, End: 1.8, StartWindows: 2, EndWindows: 12, Warmup: 30 * time.Minute,
+	Thresholds: Thresholds{Start: 2.5, End: 2, StartWindows: 2, EndWindows: 60, Warmup: 30 * time.Minute,
 		HalfLife: 12 * time.Hour, MinRate: 40, Update: 0.25},
 }
 
