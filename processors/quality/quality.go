@@ -70,9 +70,9 @@ type Report struct {
 	Prevented   float64 `json:"prevented_share"`
 	// Restarts counts content episodes on viral items after their first
 	// (an episode that ended and started again, as a spike decays).
-	Restarts int `json:"restarts"`
-	Reorders    int     `json:"reorders"`
-	StockAlerts int     `json:"stock_alerts"`
+	Restarts    int `json:"restarts"`
+	Reorders    int `json:"reorders"`
+	StockAlerts int `json:"stock_alerts"`
 	// Misses names what went wrong, for whoever tunes the detector.
 	Misses []string `json:"misses,omitempty"`
 }
