@@ -13,6 +13,7 @@ package inventory
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -75,6 +76,9 @@ func Topologies(cfg Config) ([]stream.Topology, error) {
 	}
 	if w := cfg.OrderVelocity.Window; w < 1 || w > 60 {
 		return nil, errors.New("inventory: order velocity window must be 1 to 60 minutes")
+	}
+	if err := cfg.OrderVelocity.Validate(); err != nil {
+		return nil, fmt.Errorf("inventory: order velocity: %w", err)
 	}
 	s := cfg.Stock
 	if s.Critical <= 0 || s.Warning <= s.Critical || s.Hysteresis < 0 || s.Buffer < 0 || s.Buffer >= 1 ||

@@ -116,11 +116,15 @@ func TestStockAlertsAndReorders(t *testing.T) {
 	if r.SupplierID != "sup" || r.Quantity < 60 || r.Quantity > 140 || r.CommandID == "" {
 		t.Fatalf("reorder %+v", r)
 	}
-	// The supplier refuses: a new reorder may go out at the next change.
+	// The supplier refuses: a new reorder may go out after a pause.
 	s.pipe(s.sku, schemas.TopicReorderResults, "sku-1", at, schemas.ReorderResult{CommandID: r.CommandID, SKU: "sku-1", Status: schemas.CommandFailed})
 	s.order("sku-1", 1, at.Add(time.Minute))
+	if n := len(s.out[schemas.TopicReorderActions]); n != 1 {
+		t.Fatalf("%d reorders a minute after a failure, want 1", n)
+	}
+	s.order("sku-1", 1, at.Add(16*time.Minute))
 	if n := len(s.out[schemas.TopicReorderActions]); n != 2 {
-		t.Fatalf("%d reorders after a failure, want 2", n)
+		t.Fatalf("%d reorders after the pause, want 2", n)
 	}
 	// Stock arrives: cover recovers, and the alert says so once.
 	s.pipe(s.sku, schemas.TopicInventoryEvents, "sku-1", at.Add(2*time.Minute), schemas.InventoryEvent{SKU: "sku-1", Kind: schemas.InventoryReceipt, Quantity: 500})
@@ -166,6 +170,14 @@ func TestViralAlertsAndEmergencyReorder(t *testing.T) {
 	}
 	signal(velocity.Ended, 1)
 	viral = decode[schemas.ViralAlert](t, s.out[schemas.TopicViralAlerts])
+	// A content episode that stops being reported (the video went
+	// private) ends after ContentTimeout, with no record of the SKU.
+	signal(velocity.Started, 10)
+	at = at.Add(ContentTimeout + time.Minute)
+	s.pipe(s.sku, schemas.TopicInventoryEvents, "sku-v", at, schemas.InventoryEvent{SKU: "sku-v", Kind: schemas.InventoryAdjustment})
+	if all := decode[schemas.ViralAlert](t, s.out[schemas.TopicViralAlerts]); all[len(all)-1].Phase != schemas.ViralEnded || len(all) != 5 {
+		t.Fatalf("after the timeout: %+v", all)
+	}
 	if phases := []schemas.ViralPhase{viral[0].Phase, viral[1].Phase, viral[2].Phase}; phases[1] != schemas.ViralUpdated || phases[2] != schemas.ViralEnded ||
 		viral[2].EpisodeID != viral[0].EpisodeID {
 		t.Fatalf("viral alerts %+v", viral)
@@ -187,14 +199,34 @@ func TestListedStock(t *testing.T) {
 			qty = append(qty, c.Quantity)
 		}
 	}
-	// 19 available after the first order: 19 - ceil(1.9) = 17 listed; the
-	// last is 0, sent at once.
-	if len(qty) < 3 || qty[0] != 17 || qty[len(qty)-1] != 0 {
+	// 19 available after the first order: 19 - ceil(1.9) = 17 listed;
+	// every fall goes out at once, down to 0.
+	if len(qty) < 10 || qty[0] != 17 || qty[len(qty)-1] != 0 {
 		t.Fatalf("listed stock %v", qty)
 	}
-	for i := 1; i < len(qty); i++ {
-		if qty[i] >= qty[i-1] {
-			t.Fatalf("listed stock went up: %v", qty)
-		}
+	// A receipt lifts it once; the next rise within SyncEvery waits for
+	// the timer.
+	s.pipe(s.sku, schemas.TopicInventoryEvents, "sku-l", at.Add(2*time.Minute), schemas.InventoryEvent{SKU: "sku-l", Kind: schemas.InventoryReceipt, Quantity: 100})
+	s.pipe(s.sku, schemas.TopicInventoryEvents, "sku-l", at.Add(2*time.Minute+time.Second), schemas.InventoryEvent{SKU: "sku-l", Kind: schemas.InventoryReceipt, Quantity: 100})
+	n := len(s.out[schemas.TopicTikTokSyncActions])
+	s.pipe(s.sku, schemas.TopicInventoryEvents, "sku-l", at.Add(3*time.Minute), schemas.InventoryEvent{SKU: "sku-l", Kind: schemas.InventoryAdjustment})
+	rises := decode[schemas.TikTokSyncCommand](t, s.out[schemas.TopicTikTokSyncActions][n-1:])
+	if len(rises) != 2 || rises[0].Quantity != 90 || rises[1].Quantity != 180 {
+		t.Fatalf("rises %+v", rises)
+	}
+}
+
+// TestSKUJoinsCatalogLate: a SKU first seen before the catalog knows it is
+// tracked once it does, its starting stock added to what moved meanwhile.
+func TestSKUJoinsCatalogLate(t *testing.T) {
+	plans := map[string]Plan{}
+	s := newStages(t, plans)
+	s.order("sku-late", 2, t0)
+	plans["sku-late"] = Plan{StartingStock: 10}
+	s.order("sku-late", 1, t0.Add(time.Minute))
+	got := decode[schemas.TikTokSyncCommand](t, s.out[schemas.TopicTikTokSyncActions])
+	// 10 - 3 reserved = 7 available, 7 - ceil(0.7) = 6 listed.
+	if len(got) != 1 || got[0].Quantity != 6 {
+		t.Fatalf("listing once the catalog knows the SKU: %+v", got)
 	}
 }

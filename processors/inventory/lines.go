@@ -21,8 +21,11 @@ import (
 type LineChange struct {
 	SKU     string `json:"sku"`
 	OrderID string `json:"order_id"`
-	// Demand is units newly ordered (the first event of an order).
+	// Demand is units newly ordered (the first event of an order), and
+	// Orders 1 then: order velocity counts orders, not units, so one
+	// large order is not a rush.
 	Demand int64 `json:"demand,omitempty"`
+	Orders int64 `json:"orders,omitempty"`
 	// Reserved and OnHand are changes: an order that becomes shippable
 	// reserves its units, a cancellation releases them, shipping takes
 	// them off the shelf.
@@ -48,6 +51,10 @@ type orderLines struct {
 	Closed   bool             `json:"c,omitempty"` // cancelled
 	Updated  int64            `json:"t"`           // Unix ms of the last event
 }
+
+// epoch bounds event times from below: minute and hour buckets are counted
+// from it.
+var epoch = time.Unix(0, 0)
 
 const (
 	ordersStore  = "orders"
@@ -79,6 +86,9 @@ func linesTopology(cfg Config, lines stream.TopicSpec) stream.Topology {
 			}
 			if o.OrderID == "" || o.UpdateTime.IsZero() {
 				return fmt.Errorf("order event: order_id and update_time are required")
+			}
+			if o.UpdateTime.Before(epoch) {
+				return fmt.Errorf("order event: update_time %s is before 1970", o.UpdateTime.Format(time.RFC3339))
 			}
 			st, seen, err := states.Get(c, o.OrderID)
 			if err != nil {
@@ -129,7 +139,8 @@ func (st *orderLines) apply(o schemas.OrderEvent, seen bool) []LineChange {
 			}
 		}
 		for sku, n := range st.Units {
-			change(sku).Demand = n
+			ch := change(sku)
+			ch.Demand, ch.Orders = n, 1
 		}
 	}
 	switch {

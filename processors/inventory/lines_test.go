@@ -22,26 +22,26 @@ func TestOrderLines(t *testing.T) {
 		steps []step
 	}{
 		{"placed, shippable, shipped", []step{
-			{schemas.OrderStatusUnpaid, []LineChange{{SKU: "a", Demand: 1}, {SKU: "b", Demand: 3}}},
+			{schemas.OrderStatusUnpaid, []LineChange{{SKU: "a", Demand: 1, Orders: 1}, {SKU: "b", Demand: 3, Orders: 1}}},
 			{schemas.OrderStatusAwaitingShipment, []LineChange{{SKU: "a", Reserved: 1}, {SKU: "b", Reserved: 3}}},
 			{schemas.OrderStatusAwaitingShipment, nil}, // a repeat does nothing
 			{schemas.OrderStatusInTransit, []LineChange{{SKU: "a", Reserved: -1, OnHand: -1}, {SKU: "b", Reserved: -3, OnHand: -3}}},
 			{schemas.OrderStatusDelivered, nil},
 		}},
 		{"first seen shippable", []step{
-			{schemas.OrderStatusAwaitingShipment, []LineChange{{SKU: "a", Demand: 1, Reserved: 1}, {SKU: "b", Demand: 3, Reserved: 3}}},
+			{schemas.OrderStatusAwaitingShipment, []LineChange{{SKU: "a", Demand: 1, Orders: 1, Reserved: 1}, {SKU: "b", Demand: 3, Orders: 1, Reserved: 3}}},
 		}},
 		{"cancelled after reserving releases", []step{
-			{schemas.OrderStatusAwaitingShipment, []LineChange{{SKU: "a", Demand: 1, Reserved: 1}, {SKU: "b", Demand: 3, Reserved: 3}}},
+			{schemas.OrderStatusAwaitingShipment, []LineChange{{SKU: "a", Demand: 1, Orders: 1, Reserved: 1}, {SKU: "b", Demand: 3, Orders: 1, Reserved: 3}}},
 			{schemas.OrderStatusCancelled, []LineChange{{SKU: "a", Reserved: -1}, {SKU: "b", Reserved: -3}}},
 			{schemas.OrderStatusAwaitingShipment, nil}, // closed for good
 		}},
 		{"cancelled before reserving", []step{
-			{schemas.OrderStatusUnpaid, []LineChange{{SKU: "a", Demand: 1}, {SKU: "b", Demand: 3}}},
+			{schemas.OrderStatusUnpaid, []LineChange{{SKU: "a", Demand: 1, Orders: 1}, {SKU: "b", Demand: 3, Orders: 1}}},
 			{schemas.OrderStatusCancelled, nil},
 		}},
 		{"shipped without a shippable event", []step{
-			{schemas.OrderStatusOnHold, []LineChange{{SKU: "a", Demand: 1}, {SKU: "b", Demand: 3}}},
+			{schemas.OrderStatusOnHold, []LineChange{{SKU: "a", Demand: 1, Orders: 1}, {SKU: "b", Demand: 3, Orders: 1}}},
 			{schemas.OrderStatusAwaitingCollection, []LineChange{{SKU: "a", OnHand: -1}, {SKU: "b", OnHand: -3}}},
 			{schemas.OrderStatusCancelled, nil}, // after shipping: a return, not ours
 		}},
@@ -73,7 +73,7 @@ func TestDemandRates(t *testing.T) {
 	for m := int64(0); m <= 30*60; m += 10 {
 		at := start + m*minuteMs
 		d.advance(at)
-		d.add(at, 1)
+		d.add(at, 1, 1)
 	}
 	if s, l := d.short(), d.long(); math.Abs(s-6) > 0.7 || math.Abs(l-6) > 0.3 {
 		t.Fatalf("short %v long %v, want about 6", s, l)
@@ -82,7 +82,7 @@ func TestDemandRates(t *testing.T) {
 		t.Fatalf("spread of an even rate = %v, want about 0", sp)
 	}
 	// A burst of 60 units in the last minute lifts the short rate only.
-	d.add(d.Clock, 60)
+	d.add(d.Clock, 60, 1)
 	if s, l := d.short(), d.long(); s < 60 || l > 10 {
 		t.Fatalf("after a burst: short %v long %v", s, l)
 	}

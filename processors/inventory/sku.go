@@ -26,10 +26,12 @@ type skuState struct {
 	OnHand   int64 `json:"oh"`
 	Reserved int64 `json:"rs"`
 	// OnOrder counts units reordered and not yet received; Pending are
-	// the reorders not yet answered.
-	OnOrder int64     `json:"oo,omitempty"`
-	Pending []pending `json:"p,omitempty"`
-	Demand  demand    `json:"d"`
+	// the reorders not yet answered. After a failed reorder the next waits
+	// until RetryAfter (Unix ms).
+	OnOrder    int64     `json:"oo,omitempty"`
+	Pending    []pending `json:"p,omitempty"`
+	RetryAfter int64     `json:"ra,omitempty"`
+	Demand     demand    `json:"d"`
 	// Orders is the order-velocity trend, scored up to minute Evaluated.
 	Orders    velocity.Trend `json:"ov"`
 	Evaluated int64          `json:"ev"`
@@ -53,6 +55,9 @@ type pending struct {
 type contentEpisode struct {
 	Score    float64 `json:"s"`
 	Velocity float64 `json:"v"`
+	// At is the time of its last signal (Unix ms): an episode not
+	// reported for ContentTimeout is over (its video went quiet).
+	At int64 `json:"t"`
 }
 
 // viralEpisode is the SKU's viral episode as last reported.
@@ -69,8 +74,15 @@ type viralEpisode struct {
 }
 
 const (
-	skusStore  = "skus"
-	syncPrefix = "sync/"
+	skusStore = "skus"
+	// actTimer makes the SKU act again at a time no record may come:
+	// a held-back listing update is due, or a content episode times out.
+	actTimer = "act/"
+	// ContentTimeout closes a content episode not reported for that long;
+	// the velocity processor reports an open one every 10 minutes.
+	ContentTimeout = 30 * time.Minute
+	// retryFailedReorder spaces a new reorder after a failed one.
+	retryFailedReorder = 15 * time.Minute
 )
 
 type skuStage struct {
@@ -123,6 +135,9 @@ func (s *skuStage) process(c *stream.Context, r *kgo.Record) error {
 		return err
 	}
 	at := c.EventTime().UnixMilli()
+	if at < 0 {
+		return fmt.Errorf("%s record at %s, before 1970", r.Topic, c.EventTime().Format(time.RFC3339))
+	}
 	st.Demand.advance(at)
 	switch r.Topic {
 	case s.signals:
@@ -136,14 +151,14 @@ func (s *skuStage) process(c *stream.Context, r *kgo.Record) error {
 			if st.Contents == nil {
 				st.Contents = map[string]contentEpisode{}
 			}
-			st.Contents[sig.ContentID] = contentEpisode{Score: sig.Score, Velocity: sig.Velocity}
+			st.Contents[sig.ContentID] = contentEpisode{Score: sig.Score, Velocity: sig.Velocity, At: at}
 		}
 	case s.lines:
 		var ch LineChange
 		if err := json.Unmarshal(r.Value, &ch); err != nil {
 			return fmt.Errorf("order line: %w", err)
 		}
-		st.Demand.add(ch.At.UnixMilli(), float64(ch.Demand))
+		st.Demand.add(ch.At.UnixMilli(), float64(ch.Demand), float64(ch.Orders))
 		st.Reserved += ch.Reserved
 		st.OnHand += ch.OnHand
 	case s.cfg.Inventory:
@@ -153,6 +168,9 @@ func (s *skuStage) process(c *stream.Context, r *kgo.Record) error {
 		}
 		switch ev.Kind {
 		case schemas.InventoryReceipt:
+			if ev.Quantity < 0 {
+				return fmt.Errorf("inventory event: a receipt of %d units", ev.Quantity)
+			}
 			st.OnHand += ev.Quantity
 			if st.OnOrder = max(st.OnOrder-ev.Quantity, 0); st.OnOrder == 0 {
 				st.Pending = nil
@@ -169,7 +187,9 @@ func (s *skuStage) process(c *stream.Context, r *kgo.Record) error {
 		if err := json.Unmarshal(r.Value, &res); err != nil {
 			return fmt.Errorf("reorder result: %w", err)
 		}
-		st.answer(res)
+		if err := st.answer(res, at); err != nil {
+			return err
+		}
 	}
 	if err := s.act(c, sku, &st); err != nil {
 		return err
@@ -177,39 +197,56 @@ func (s *skuStage) process(c *stream.Context, r *kgo.Record) error {
 	return s.states.Put(c, sku, st)
 }
 
-// load reads a SKU's state, starting it from the catalog the first time.
+// load reads a SKU's state, starting it from the catalog the first time. A
+// SKU the catalog did not know is looked up again each time, so one added
+// later (or read late, the catalog being down at start) is tracked from
+// then on, its starting stock added to what moved meanwhile.
 func (s *skuStage) load(c *stream.Context, sku string) (skuState, error) {
 	st, ok, err := s.states.Get(c, sku)
-	if err != nil || ok {
+	if err != nil || ok && st.Known {
 		return st, err
 	}
 	plan, known := s.cfg.Plans(sku)
-	if !known {
+	if !ok && !known {
 		s.metrics.unknown.Inc()
 	}
-	return skuState{Known: known, OnHand: plan.StartingStock}, nil
+	if known {
+		st.Known, st.OnHand = true, st.OnHand+plan.StartingStock
+	}
+	return st, nil
 }
 
 // answer applies a reorder's outcome: the accepted quantity stays on
-// order; a failed reorder no longer is, so a new one may go out.
-func (st *skuState) answer(res schemas.ReorderResult) {
+// order; a failed or cancelled reorder no longer is, so a new one may go
+// out after a pause.
+func (st *skuState) answer(res schemas.ReorderResult, at int64) error {
+	switch res.Status {
+	case schemas.CommandDone, schemas.CommandFailed, schemas.CommandCancelled:
+	default:
+		return fmt.Errorf("reorder result: unknown status %q", res.Status)
+	}
+	if res.Quantity < 0 {
+		return fmt.Errorf("reorder result: quantity %d", res.Quantity)
+	}
 	i := slices.IndexFunc(st.Pending, func(p pending) bool { return p.ID == res.CommandID })
 	if i < 0 {
-		return // answered before, or received already
+		return nil // answered before, or received already
 	}
 	p := st.Pending[i]
 	st.Pending = slices.Delete(st.Pending, i, i+1)
-	switch res.Status {
-	case schemas.CommandDone:
+	if res.Status == schemas.CommandDone {
 		st.OnOrder = max(st.OnOrder+res.Quantity-p.Qty, 0)
-	default:
-		st.OnOrder = max(st.OnOrder-p.Qty, 0)
+		return nil
 	}
+	st.OnOrder = max(st.OnOrder-p.Qty, 0)
+	st.RetryAfter = at + retryFailedReorder.Milliseconds()
+	return nil
 }
 
-// timer sends a listing update that SyncEvery held back.
+// timer makes a SKU act at a time no record of it may come: a listing
+// update SyncEvery held back, a content episode timing out.
 func (s *skuStage) timer(c *stream.Context, t stream.Timer) error {
-	sku, ok := strings.CutPrefix(t.ID, syncPrefix)
+	sku, ok := strings.CutPrefix(t.ID, actTimer)
 	if !ok {
 		return nil
 	}
@@ -217,7 +254,8 @@ func (s *skuStage) timer(c *stream.Context, t stream.Timer) error {
 	if err != nil || !found {
 		return err
 	}
-	if err := s.list(c, sku, &st); err != nil {
+	st.Demand.advance(t.At.UnixMilli())
+	if err := s.act(c, sku, &st); err != nil {
 		return err
 	}
 	return s.states.Put(c, sku, st)
@@ -227,6 +265,20 @@ func (s *skuStage) timer(c *stream.Context, t stream.Timer) error {
 // after a change.
 func (s *skuStage) act(c *stream.Context, sku string, st *skuState) error {
 	s.cfg.OrderVelocity.orderWindows(&st.Demand, &st.Orders, &st.Evaluated)
+	// Content episodes not reported for ContentTimeout are over; the
+	// earliest still open sets the timer that closes it if nothing else
+	// comes for the SKU.
+	next := int64(0)
+	for id, ce := range st.Contents {
+		if st.Demand.Clock-ce.At >= ContentTimeout.Milliseconds() {
+			delete(st.Contents, id)
+		} else if next == 0 || ce.At < next {
+			next = ce.At
+		}
+	}
+	if next != 0 {
+		c.Schedule(actTimer+sku, time.UnixMilli(next).Add(ContentTimeout))
+	}
 	if err := s.viral(c, sku, st); err != nil {
 		return err
 	}
@@ -246,7 +298,10 @@ func (s *skuStage) act(c *stream.Context, sku string, st *skuState) error {
 // multiplier is the demand the SKU's signals expect, over its normal.
 func (s *skuStage) multiplier(st *skuState) (mult, score, vel float64) {
 	mult = 1
-	for _, ce := range st.Contents {
+	// In id order: a sum's last bits depend on it, and a replay must
+	// emit the same bytes.
+	for _, id := range slices.Sorted(maps.Keys(st.Contents)) {
+		ce := st.Contents[id]
 		score = max(score, ce.Score)
 		vel += ce.Velocity
 		mult = max(mult, ce.Score*s.cfg.Stock.Elasticity)
@@ -366,10 +421,14 @@ func (s *skuStage) reorder(c *stream.Context, sku string, st *skuState, burn flo
 	}
 	// Demand over the lead time and the review period, plus safety stock
 	// for the spread of demand over the lead time.
-	target := burn*(lead+plan.ReviewPeriod.Hours()) + zScore(plan.ServiceLevel)*spread*math.Sqrt(lead)
+	level := plan.ServiceLevel
+	if !(level >= 0.5 && level < 1) {
+		level = 0.95 // the catalog's default; 1 would ask for infinite stock
+	}
+	target := burn*(lead+plan.ReviewPeriod.Hours()) + zScore(level)*spread*math.Sqrt(lead)
 	kind, reason := "", ""
 	switch {
-	case st.OnOrder == 0 && len(st.Pending) == 0:
+	case st.OnOrder == 0 && len(st.Pending) == 0 && at.UnixMilli() >= st.RetryAfter:
 		if hours := cover(available, burn); hours < threshold {
 			kind = "regular"
 			reason = fmt.Sprintf("cover %.1f h at %.2f units/h is below lead time %.0f h + margin %.0f h", hours, burn, lead, threshold-lead)
@@ -402,8 +461,9 @@ func (s *skuStage) reorder(c *stream.Context, sku string, st *skuState, burn flo
 }
 
 // list keeps TikTok's listed stock a buffer below what is available: sent
-// when it moved materially, at most every SyncEvery (a timer sends what
-// waited), at once when it reaches 0.
+// when it moved materially; a fall at once (TikTok must never list more
+// than there is), a rise at most every SyncEvery (a timer sends what
+// waited).
 func (s *skuStage) list(c *stream.Context, sku string, st *skuState) error {
 	cfg := s.cfg.Stock
 	available := max(st.OnHand-st.Reserved, 0)
@@ -413,8 +473,8 @@ func (s *skuStage) list(c *stream.Context, sku string, st *skuState) error {
 		return nil
 	}
 	at := c.EventTime()
-	if st.ListedSet && listed != 0 && at.UnixMilli()-st.ListedAt < cfg.SyncEvery.Milliseconds() {
-		c.Schedule(syncPrefix+sku, time.UnixMilli(st.ListedAt).Add(cfg.SyncEvery))
+	if st.ListedSet && change > 0 && at.UnixMilli()-st.ListedAt < cfg.SyncEvery.Milliseconds() {
+		c.Schedule(actTimer+sku, time.UnixMilli(st.ListedAt).Add(cfg.SyncEvery))
 		return nil
 	}
 	st.Listed, st.ListedSet, st.ListedAt = listed, true, at.UnixMilli()

@@ -15,8 +15,10 @@ type demand struct {
 	Clock   int64       `json:"t"` // Unix ms of its latest event
 	Minute  int64       `json:"m"` // Unix minute of the newest minute bucket
 	Minutes [60]float64 `json:"mb"`
-	Hour    int64       `json:"h"` // Unix hour of the newest hour bucket
-	Hours   [24]float64 `json:"hb"`
+	// Orders counts orders (not units) by minute, for order velocity.
+	Orders [60]float64 `json:"ob"`
+	Hour   int64       `json:"h"` // Unix hour of the newest hour bucket
+	Hours  [24]float64 `json:"hb"`
 }
 
 const (
@@ -35,7 +37,9 @@ func (d *demand) advance(ms int64) {
 		return
 	}
 	d.Clock = ms
+	minute := d.Minute
 	roll(d.Minutes[:], &d.Minute, ms/minuteMs)
+	roll(d.Orders[:], &minute, ms/minuteMs)
 	roll(d.Hours[:], &d.Hour, ms/hourMs)
 }
 
@@ -47,11 +51,12 @@ func roll(ring []float64, newest *int64, to int64) {
 	*newest = max(*newest, to)
 }
 
-// add counts n units ordered at ms; units older than a ring are left out of
-// it.
-func (d *demand) add(ms int64, n float64) {
+// add counts n units of orders ordered at ms; what is older than a ring is
+// left out of it.
+func (d *demand) add(ms int64, n, orders float64) {
 	if m := ms / minuteMs; m > d.Minute-int64(len(d.Minutes)) && m <= d.Minute {
 		d.Minutes[m%int64(len(d.Minutes))] += n
+		d.Orders[m%int64(len(d.Orders))] += orders
 	}
 	if h := ms / hourMs; h > d.Hour-int64(len(d.Hours)) && h <= d.Hour {
 		d.Hours[h%int64(len(d.Hours))] += n
@@ -94,38 +99,41 @@ func (d *demand) hourlySpread(rate float64) float64 {
 	return math.Sqrt(max(sq/float64(full)-mean*mean, 0))
 }
 
-// window is the units per minute ordered in the minutes [end-n, end).
+// window is the orders per minute in the minutes [end-n, end).
 func (d *demand) window(endMinute int64, n int) float64 {
 	var sum float64
 	for m := endMinute - int64(n); m < endMinute; m++ {
-		if m > d.Minute-int64(len(d.Minutes)) && m <= d.Minute {
-			sum += d.Minutes[m%int64(len(d.Minutes))]
+		if m > d.Minute-int64(len(d.Orders)) && m <= d.Minute {
+			sum += d.Orders[m%int64(len(d.Orders))]
 		}
 	}
 	return sum / float64(n)
 }
 
-// OrderConfig is how a SKU's order velocity becomes episodes: windows of
-// Window minutes scored every minute against the SKU's own baseline.
+// OrderConfig is how a SKU's order velocity (orders per minute) becomes
+// episodes: windows of Window minutes scored every minute against the
+// SKU's own baseline.
 type OrderConfig struct {
 	Window int // minutes, at most 60
 	velocity.Thresholds
 }
 
 // DefaultOrderConfig: ten-minute windows; an episode starts after three in
-// a row at four times the baseline, and at least 1.2 units a minute (the
+// a row at four times the baseline, and at least 1.2 orders a minute (the
 // floor of 0.3 a minute, so a few orders of a slow SKU are not an
 // episode), and ends after ten minutes below 1.5 times it. Order velocity
 // is the second signal, behind content: slower and surer.
 var DefaultOrderConfig = OrderConfig{Window: 10, Thresholds: velocity.Thresholds{Start: 4, End: 1.5, StartWindows: 3,
-	EndWindows: 10, Warmup: 2 * time.Hour, HalfLife: 24 * time.Hour, MinRate: 0.3, Update: 0.25}}
+	EndWindows: 10, Warmup: 2 * time.Hour, HalfLife: 24 * time.Hour, MinRate: 0.3, Update: 0.25, Refresh: 10 * time.Minute}}
 
 // orderWindows scores the order-velocity windows that ended since the last
 // call and returns the last phase change.
 func (o OrderConfig) orderWindows(d *demand, t *velocity.Trend, evaluated *int64) velocity.Phase {
 	phase := velocity.None
 	last := d.Clock / minuteMs
-	start := max(*evaluated+1, last-int64(len(d.Minutes))+int64(o.Window))
+	// The oldest window the ring still holds whole ends Window minutes
+	// after its oldest bucket.
+	start := max(*evaluated+1, last-int64(len(d.Orders))+1+int64(o.Window))
 	if *evaluated == 0 {
 		start = last
 	}

@@ -28,11 +28,16 @@ type Thresholds struct {
 	// item going from 1 to 5 is not an episode.
 	MinRate float64
 	// Update is the relative change of score since the last report that
-	// reports an open episode again (0.25: 25%).
-	Update float64
+	// reports an open episode again (0.25: 25%); Refresh is how long an
+	// open episode goes unreported at most, so that whoever follows it
+	// can tell an episode still under way from one whose item went quiet
+	// (deleted, no longer polled) and close it.
+	Update  float64
+	Refresh time.Duration
 }
 
-func (t Thresholds) validate() error {
+// Validate says what is wrong with the thresholds, if anything.
+func (t Thresholds) Validate() error {
 	switch {
 	case t.Start <= 0 || t.End <= 0 || t.End >= t.Start:
 		return errors.New("thresholds: want 0 < end < start")
@@ -40,8 +45,8 @@ func (t Thresholds) validate() error {
 		return errors.New("thresholds: start and end windows must be at least 1")
 	case t.Warmup < 0 || t.HalfLife <= 0:
 		return errors.New("thresholds: warmup must be >= 0 and half-life > 0")
-	case t.MinRate < 0 || t.Update <= 0:
-		return errors.New("thresholds: min rate must be >= 0 and update > 0")
+	case t.MinRate < 0 || t.Update <= 0 || t.Refresh <= 0:
+		return errors.New("thresholds: min rate must be >= 0, update and refresh > 0")
 	}
 	return nil
 }
@@ -77,8 +82,10 @@ type Trend struct {
 	// Streak counts windows in a row past the threshold that would
 	// change Open: at or above Start while closed, below End while open.
 	Streak int `json:"k,omitempty"`
-	// Reported is the score last reported (started or updated).
-	Reported float64 `json:"r,omitempty"`
+	// Reported is the score last reported (started or updated), at
+	// ReportedAt (Unix ms).
+	Reported   float64 `json:"r,omitempty"`
+	ReportedAt int64   `json:"ra,omitempty"`
 	// Rate and Score are those of the last window; Accel is the change of
 	// rate per minute between the last two windows.
 	Rate  float64 `json:"v"`
@@ -110,20 +117,20 @@ func (t *Trend) Window(th Thresholds, end time.Time, hop time.Duration, rate flo
 	switch {
 	case !t.Open && t.Score >= th.Start:
 		if t.Streak++; t.Streak >= th.StartWindows {
-			t.Open, t.Since, t.Streak, t.Reported = true, ms, 0, t.Score
+			t.Open, t.Since, t.Streak, t.Reported, t.ReportedAt = true, ms, 0, t.Score, ms
 			phase = Started
 		}
 	case !t.Open:
 		t.Streak = 0
 	case t.Score < th.End:
 		if t.Streak++; t.Streak >= th.EndWindows {
-			t.Open, t.Since, t.Streak, t.Reported = false, 0, 0, 0
+			t.Open, t.Since, t.Streak, t.Reported, t.ReportedAt = false, 0, 0, 0, 0
 			phase = Ended
 		}
 	default:
 		t.Streak = 0
-		if math.Abs(t.Score-t.Reported) >= th.Update*t.Reported {
-			t.Reported = t.Score
+		if math.Abs(t.Score-t.Reported) >= th.Update*t.Reported || ms-t.ReportedAt >= th.Refresh.Milliseconds() {
+			t.Reported, t.ReportedAt = t.Score, ms
 			phase = Updated
 		}
 	}

@@ -12,6 +12,7 @@ package velocity
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,11 +61,17 @@ type Config struct {
 	// Content says how engagement becomes episodes; zero means
 	// DefaultContentConfig.
 	Content ContentConfig
+	// ForgetAfter is how long an item's state outlives its last reading
+	// (7 days): deleted videos do not stay in the store for ever.
+	ForgetAfter time.Duration
 	// Registerer receives the processor's metrics; nil registers none.
 	Registerer prometheus.Registerer
 }
 
-const contentStore = "content"
+const (
+	contentStore = "content"
+	forgetPrefix = "forget/"
+)
 
 // maxSkew is how far a reading's time may be ahead of its record's
 // timestamp (the poller writes both from one clock).
@@ -77,6 +84,9 @@ func Topology(cfg Config) (stream.Topology, error) {
 	}
 	if err := cfg.Content.validate(); err != nil {
 		return stream.Topology{}, err
+	}
+	if cfg.ForgetAfter <= 0 {
+		cfg.ForgetAfter = 7 * 24 * time.Hour
 	}
 	p := &processor{cfg: cfg, states: stream.KV[ContentState]{Store: contentStore, Codec: stream.JSON[ContentState]{}},
 		stale: prometheus.NewCounter(prometheus.CounterOpts{Name: "creatorflow_velocity_stale_readings_total",
@@ -94,6 +104,12 @@ func Topology(cfg Config) (stream.Topology, error) {
 		Internal:    []stream.TopicSpec{cfg.Signals},
 		Stores:      []stream.StoreSpec{{Name: contentStore}},
 		Process:     p.process,
+		OnTimer: func(c *stream.Context, t stream.Timer) error {
+			if id, ok := strings.CutPrefix(t.ID, forgetPrefix); ok {
+				p.states.Delete(c, id)
+			}
+			return nil
+		},
 	}, nil
 }
 
@@ -144,6 +160,7 @@ func (p *processor) process(c *stream.Context, r *kgo.Record) error {
 			}
 		}
 	}
+	c.Schedule(forgetPrefix+m.ContentID, m.PolledAt.Add(p.cfg.ForgetAfter))
 	return p.states.Put(c, m.ContentID, st)
 }
 

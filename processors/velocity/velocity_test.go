@@ -9,7 +9,7 @@ import (
 var t0 = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 
 func TestTrendHysteresis(t *testing.T) {
-	th := Thresholds{Start: 3, End: 2, StartWindows: 2, EndWindows: 3, Warmup: 10 * time.Minute, HalfLife: time.Hour, MinRate: 1, Update: 0.25}
+	th := Thresholds{Start: 3, End: 2, StartWindows: 2, EndWindows: 3, Warmup: 10 * time.Minute, HalfLife: time.Hour, MinRate: 1, Update: 0.25, Refresh: 5 * time.Minute}
 	hop := time.Minute
 	var tr Trend
 	feed := func(i int, rate float64) Phase { return tr.Window(th, t0.Add(time.Duration(i)*hop), hop, rate) }
@@ -40,6 +40,13 @@ func TestTrendHysteresis(t *testing.T) {
 		{150, None},    // 2
 		{150, Ended},   // 3
 		{290, None},    // closed again, below start
+		{400, None},    // above start: 1
+		{400, Started}, // 2
+		{400, None},
+		{400, None},
+		{400, None},
+		{400, None},
+		{400, Updated}, // unchanged for the refresh time: reported again
 	}
 	for _, tc := range tests {
 		if got := feed(i, tc.rate); got != tc.want {
