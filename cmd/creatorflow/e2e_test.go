@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -185,6 +186,23 @@ func TestThinPath(t *testing.T) {
 	if recs := fs.Records(); len(recs) != 1 || json.Unmarshal(recs[0].Value, &ev) != nil ||
 		ev.OrderID != "ORDER-E2E-1" || ev.Status != schemas.OrderStatusAwaitingShipment || len(ev.LineItems) == 0 || ev.BuyerID == "" {
 		t.Fatalf("orders topic holds %d records (%v), first %+v; logs:\n%s\nsandbox:\n%s", len(recs), fs.Err0(), ev, logs.String(), sandboxLogs.String())
+	}
+
+	// The inventory role reserved the order's units and listed the stock
+	// left on TikTok, a buffer below what is available.
+	syncCl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(k.Topic(schemas.TopicTikTokSyncActions)),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syncCl.Close()
+	pollCtx, cancelPoll = context.WithTimeout(ctx, 30*time.Second)
+	fs = syncCl.PollFetches(pollCtx)
+	cancelPoll()
+	var listed schemas.TikTokSyncCommand
+	if recs := fs.Records(); len(recs) == 0 || json.Unmarshal(recs[0].Value, &listed) != nil ||
+		listed.Kind != schemas.SyncStock || !slices.ContainsFunc(ev.LineItems, func(li schemas.LineItem) bool { return li.SKUID == listed.SKU }) {
+		t.Fatalf("tiktok-sync topic holds %d records (%v), first %+v; order lines %+v; logs:\n%s", len(recs), fs.Err0(), listed, ev.LineItems, logs.String())
 	}
 
 	// The poller read the counters of the catalog's active videos.
