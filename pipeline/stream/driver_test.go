@@ -538,47 +538,28 @@ func canonical(r *kgo.Record) string {
 	return b.String()
 }
 
-// comparedTopology counts records per key and sums values in hopping
-// windows, emitting each window's sum when a timer closes it; a value that
-// is not a number fails.
+// comparedTopology is windowedSum over hopping windows (with a retention
+// on its sums, so expiry is exercised) that also counts records per key and
+// emits each count: a value that is not a number fails.
 func comparedTopology(app, in, out string) stream.Topology {
-	w := stream.Hopping(time.Minute, 30*time.Second, 10*time.Second)
-	return stream.Topology{
-		Application: app, Inputs: []string{in}, Outputs: []string{out},
-		Stores:  []stream.StoreSpec{{Name: "counts"}, {Name: "sums", Retention: 3 * time.Minute}},
-		Windows: &w,
-		Process: func(c *stream.Context, r *kgo.Record) error {
-			v, err := strconv.Atoi(string(r.Value))
-			if err != nil {
-				return fmt.Errorf("value %q: %w", r.Value, err)
-			}
-			n := 0
-			if b, ok := c.Get("counts", string(r.Key)); ok {
-				n, _ = strconv.Atoi(string(b))
-			}
-			c.Put("counts", string(r.Key), []byte(strconv.Itoa(n+1)))
-			for _, win := range c.Windows() {
-				k := stream.WindowKey(win.Start, string(r.Key))
-				var sum uint64
-				if b, ok := c.Get("sums", k); ok {
-					sum = binary.BigEndian.Uint64(b)
-				}
-				c.Put("sums", k, binary.BigEndian.AppendUint64(nil, sum+uint64(v)))
-				c.Schedule(k, win.End.Add(w.Grace))
-			}
-			c.Emit(&kgo.Record{Topic: out, Key: r.Key, Value: []byte(strconv.Itoa(n + 1)),
-				Headers: []kgo.RecordHeader{{Key: "windows", Value: []byte(strconv.Itoa(len(c.Windows())))}}})
-			return nil
-		},
-		OnTimer: func(c *stream.Context, tm stream.Timer) error {
-			start, key, _ := stream.ParseWindowKey(tm.ID)
-			b, _ := c.Get("sums", tm.ID)
-			c.Delete("sums", tm.ID)
-			c.Emit(&kgo.Record{Topic: out, Key: []byte(key),
-				Value: fmt.Appendf(nil, "%s=%d", start.Format("15:04:05"), binary.BigEndian.Uint64(b))})
-			return nil
-		},
+	topo := windowedSum(app, in, out, stream.Hopping(time.Minute, 30*time.Second, 10*time.Second))
+	topo.Stores[0].Retention = 3 * time.Minute
+	topo.Stores = append(topo.Stores, stream.StoreSpec{Name: "counts"})
+	sum := topo.Process
+	topo.Process = func(c *stream.Context, r *kgo.Record) error {
+		if err := sum(c, r); err != nil {
+			return err
+		}
+		n := 0
+		if b, ok := c.Get("counts", string(r.Key)); ok {
+			n, _ = strconv.Atoi(string(b))
+		}
+		c.Put("counts", string(r.Key), []byte(strconv.Itoa(n+1)))
+		c.Emit(&kgo.Record{Topic: out, Key: r.Key, Value: []byte(strconv.Itoa(n + 1)),
+			Headers: []kgo.RecordHeader{{Key: "windows", Value: []byte(strconv.Itoa(len(c.Windows())))}}})
+		return nil
 	}
+	return topo
 }
 
 // TestDriverCommitSideEffects checks what the Driver does at each record's

@@ -134,7 +134,7 @@ func TestRuntimeMatchesDriver(t *testing.T) {
 	stacktest.RunUntil(ctx, t, run, func() bool {
 		return k.Consumed(ctx, t, vt.Application, vt.Inputs[0]) && k.Consumed(ctx, t, its[0].Application, its[0].Inputs[0]) &&
 			len(k.ReadCommitted(ctx, t, signals)) >= len(want) &&
-			skuStageCaughtUp(ctx, t, k, its[1].Application, signals) && skuStageCaughtUp(ctx, t, k, its[1].Application, inventory.LinesTopic(app).Name)
+			k.ConsumedTransactional(ctx, t, its[1].Application, signals) && k.ConsumedTransactional(ctx, t, its[1].Application, inventory.LinesTopic(app).Name)
 	})
 	got := k.ReadCommitted(ctx, t, signals)
 	sortValues := func(vs [][]byte) { slices.SortFunc(vs, bytes.Compare) }
@@ -164,27 +164,4 @@ func TestRuntimeMatchesDriver(t *testing.T) {
 	if len(started) != rep.SKUs.TruePositives+rep.SKUs.FalsePositives {
 		t.Fatalf("%d SKUs with viral alerts from the broker, %d from the driver", len(started), rep.SKUs.TruePositives+rep.SKUs.FalsePositives)
 	}
-}
-
-// skuStageCaughtUp reports whether the SKU stage has committed all but the
-// last offset (a transaction marker) of every partition of an internal
-// topic.
-func skuStageCaughtUp(ctx context.Context, t *testing.T, k stacktest.Kafka, group, topic string) bool {
-	committed, err := k.Admin.FetchOffsets(ctx, group)
-	if err != nil {
-		return false
-	}
-	ends, err := k.Admin.ListEndOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := true
-	for _, parts := range ends {
-		for p, o := range parts {
-			if c, ok := committed.Lookup(topic, p); o.Offset > 0 && (!ok || c.At < o.Offset-1) {
-				done = false
-			}
-		}
-	}
-	return done
 }
