@@ -334,6 +334,8 @@ type LabelCommand struct {
 	Options []CarrierOption `json:"options"`
 	// Priority is the order's priority class.
 	Priority PriorityClass `json:"priority"`
+	// Reason explains the choice of options, for people.
+	Reason string `json:"reason,omitempty"`
 	// IssuedAt is the event time of the command.
 	IssuedAt time.Time `json:"issued_at"`
 }

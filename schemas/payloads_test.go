@@ -185,8 +185,8 @@ func TestPayloadsRoundTrip(t *testing.T) {
 				{Carrier: "ups", Service: "express", Rate: 1299, Currency: "USD", EstimatedDays: 1, Score: 0.9},
 				{Carrier: "usps", Service: "ground", Rate: 699, Currency: "USD", EstimatedDays: 3, Score: 0.7},
 			},
-			Priority: PriorityHigh, IssuedAt: at,
-		}, "command_id order_id action options priority issued_at"},
+			Priority: PriorityHigh, Reason: "cheapest that meets the promise", IssuedAt: at,
+		}, "command_id order_id action options priority reason issued_at"},
 		{"ReorderCommand", &ReorderCommand{
 			CommandID: "2hVZxQ7Yk1bJ0n4yQ9a8b7c6d5f", SKU: "1729767803962038562", SupplierID: "acme",
 			Quantity: 500, Reason: "18 h of cover at the viral burn rate", IssuedAt: at,
