@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,7 +177,7 @@ func BenchmarkRuntimeRestore1MKeys(b *testing.B) {
 	topo := Topology{Application: k.Prefix + "restore", Inputs: []string{"unused"}, Stores: []StoreSpec{{Name: "big"}},
 		Process: func(*Context, *kgo.Record) error { return nil }}
 	ctx := context.Background()
-	r := &runner{topo: topo, cfg: Config{Client: []kgo.Opt{kgo.SeedBrokers(k.Brokers...)}}, metrics: newMetrics(nil, "bench", nil, nil)}
+	r := &runner{topo: topo, cfg: Config{Client: []kgo.Opt{kgo.SeedBrokers(k.Brokers...)}}, metrics: newMetrics(nil, "bench", nil, nil, nil, nil)}
 	for topic := range r.changelogTopics() {
 		if _, err := k.Admin.CreateTopic(ctx, 1, -1, nil, topic); err != nil {
 			b.Fatal(err)
@@ -280,5 +282,84 @@ func BenchmarkDriverPipe(b *testing.B) {
 				b.Fatalf("%d records emitted %d", b.N, emitted)
 			}
 		})
+	}
+}
+
+// BenchmarkGlobalRead measures Context.Global, a lookup on the hot path of
+// every worker at once (b.RunParallel, -cpu sets how many), in a table of
+// 10,000 SKUs, while nothing updates it and while a writer publishes one
+// update every millisecond (far more than reference data sees). The
+// rwmutex case is the design not taken: a map behind a sync.RWMutex, whose
+// readers share a counter that every core writes.
+func BenchmarkGlobalRead(b *testing.B) {
+	const size = 10_000
+	keys := make([]string, size)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("sku%05d", i)
+	}
+	for _, every := range []time.Duration{0, time.Millisecond} {
+		r := &runner{topo: Topology{Application: "bench", Globals: []string{"alerts"}}}
+		r.initTopics()
+		table := r.globals["alerts"]
+		pending := map[string][]byte{}
+		for _, k := range keys {
+			pending[k] = []byte("alert")
+		}
+		table.publish(pending)
+		var rw struct {
+			sync.RWMutex
+			m map[string][]byte
+		}
+		rw.m = maps.Clone(pending)
+		for _, bc := range []struct {
+			name  string
+			read  func(c *Context, key string) bool
+			write func(key string)
+		}{
+			{"snapshot", func(c *Context, key string) bool { _, ok := c.Global("alerts", key); return ok },
+				func(key string) { table.publish(map[string][]byte{key: []byte("update")}) }},
+			{"rwmutex", func(_ *Context, key string) bool {
+				rw.RLock()
+				_, ok := rw.m[key]
+				rw.RUnlock()
+				return ok
+			}, func(key string) { rw.Lock(); rw.m[key] = []byte("update"); rw.Unlock() }},
+		} {
+			name := bc.name + "/idle"
+			if every > 0 {
+				name = bc.name + "/updated-every-" + every.String()
+			}
+			b.Run(name, func(b *testing.B) {
+				stop := make(chan struct{})
+				var wg sync.WaitGroup
+				if every > 0 {
+					wg.Go(func() {
+						tick := time.NewTicker(every)
+						defer tick.Stop()
+						for i := 0; ; i++ {
+							select {
+							case <-stop:
+								return
+							case <-tick.C:
+								bc.write(keys[i%size])
+							}
+						}
+					})
+				}
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					c := &Context{r: r}
+					for i := 0; pb.Next(); i += 7 {
+						if !bc.read(c, keys[i%size]) {
+							b.Error("missing key")
+							return
+						}
+					}
+				})
+				b.StopTimer()
+				close(stop)
+				wg.Wait()
+			})
+		}
 	}
 }

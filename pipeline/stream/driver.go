@@ -38,7 +38,10 @@ type DriverConfig struct {
 // several inputs interleave in the order they are piped, where Run takes
 // them in the order the broker returns them. Emitted records keep the
 // partition Process gave them (a producer would hash the key), and failing
-// timers and punctuations are dropped as in Run, but with no log.
+// timers and punctuations are dropped as in Run, but with no log. Global
+// tables start empty and change only by PipeGlobal, at once: where Run's
+// tables lag their topics a little, a test decides exactly which facts each
+// record sees.
 //
 // A Driver is not safe for concurrent use: it is one stream thread.
 type Driver struct {
@@ -75,10 +78,11 @@ func NewDriver(topo Topology, cfg DriverConfig) (*Driver, error) {
 	log := slog.New(slog.DiscardHandler)
 	r := &runner{topo: topo, cfg: Config{DLQ: cfg.DLQ, Logger: log, Workers: 1}, log: log,
 		outputs: map[string]bool{cfg.DLQ: true}, partitions: cfg.Partitions,
-		metrics: newMetrics(nil, topo.Application, nil, nil)}
+		metrics: newMetrics(nil, topo.Application, nil, nil, nil, nil)}
 	for _, o := range topo.Outputs {
 		r.outputs[o] = true
 	}
+	r.initTopics()
 	d := &Driver{r: r, w: &worker{r: r}, offsets: map[string][]int64{}, partitions: cfg.Partitions,
 		states: make([]*partitionState, cfg.Partitions)}
 	for _, in := range topo.Inputs {
@@ -150,6 +154,15 @@ func (d *Driver) Pipe(rec *kgo.Record) ([]*kgo.Record, error) {
 	offsets[p]++
 	d.commit(ps)
 	return d.end(start), nil
+}
+
+// PipeGlobal applies a record of a global topic (Topology.Globals) to its
+// table, as the background consumer of Run would, but at once: the next
+// record piped sees it. A nil or empty value is a tombstone and deletes the
+// key. rec is not kept. It panics if rec.Topic is not a global topic, like
+// Context.Global: a test that pipes to the wrong topic is wrong.
+func (d *Driver) PipeGlobal(rec *kgo.Record) {
+	d.r.global(rec.Topic).applyInPlace(string(rec.Key), globalValue(rec.Value))
 }
 
 // Punctuate runs Topology.Punctuate for every partition that has state (has

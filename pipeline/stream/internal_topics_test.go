@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"context"
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -144,17 +145,24 @@ func TestInternalRepartitionTopic(t *testing.T) {
 }
 
 // TestInternalTopicMismatches checks that Run refuses an internal topic
-// that exists with other partitions than its spec, and an internal input
-// that is not co-partitioned with the other inputs, naming both counts, and
-// that the internal topic is created before the co-partitioning check.
+// that exists with other partitions or another cleanup policy than its
+// spec, and an internal input that is not co-partitioned with the other
+// inputs, naming both counts or policies, and that the internal topic is
+// created before the co-partitioning check. A global topic must exist and
+// not be an input.
 func TestInternalTopicMismatches(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	k := stacktest.Broker(t)
 	other, existing, fresh, out := k.Topic("other"), k.Topic("existing"), k.Topic("fresh"), k.Topic("out")
+	compacted, missing := k.Topic("compacted"), k.Topic("missing")
 	k.CreateTopics(ctx, t, 2, other, out)
 	k.CreateTopics(ctx, t, 4, existing)
+	compact := "compact"
+	if _, err := k.Admin.CreateTopic(ctx, 2, -1, map[string]*string{"cleanup.policy": &compact}, compacted); err != nil {
+		t.Fatal(err)
+	}
 	noop := func(*stream.Context, *kgo.Record) error { return nil }
 	cfg := stream.Config{Client: []kgo.Opt{kgo.SeedBrokers(k.Brokers...)}, Instance: "i", DLQ: out}
 	for _, tc := range []struct {
@@ -174,6 +182,18 @@ func TestInternalTopicMismatches(t *testing.T) {
 		{"undeclared",
 			stream.Topology{Inputs: []string{other}, Internal: []stream.TopicSpec{{Name: fresh, Partitions: 2}}},
 			"internal topic " + fresh + " is neither an input nor an output"},
+		{"existing delete topic, spec compacted",
+			stream.Topology{Inputs: []string{other}, Outputs: []string{out}, Internal: []stream.TopicSpec{{Name: out, Partitions: 2, Compact: true}}},
+			"internal topic " + out + " has cleanup.policy delete, its spec compact"},
+		{"existing compacted topic, spec delete",
+			stream.Topology{Inputs: []string{other}, Outputs: []string{compacted}, Internal: []stream.TopicSpec{{Name: compacted, Partitions: 2}}},
+			"internal topic " + compacted + " has cleanup.policy compact, its spec delete"},
+		{"missing global topic",
+			stream.Topology{Inputs: []string{other}, Globals: []string{compacted, missing}},
+			"global topic " + missing + " does not exist"},
+		{"global topic is an input",
+			stream.Topology{Inputs: []string{other}, Globals: []string{other}},
+			"global topic " + other + " is also an input"},
 	} {
 		tc.topo.Application, tc.topo.Process = k.Prefix+"app", noop
 		err := stream.Run(ctx, tc.topo, cfg)
@@ -185,5 +205,86 @@ func TestInternalTopicMismatches(t *testing.T) {
 	details, err := k.Admin.ListTopics(ctx, fresh)
 	if err != nil || details[fresh].Err != nil || len(details[fresh].Partitions) != 3 {
 		t.Fatalf("internal topic %s: %v %+v", fresh, err, details[fresh])
+	}
+}
+
+// TestInternalCompactTopic runs a topology whose internal output is a
+// compacted state topic (each carrier's latest health): Run creates it with
+// cleanup.policy=compact and no retention of its own, a second application
+// declaring the same spec accepts the existing topic, and the topic holds
+// every key's latest value, which a third application reads back as a
+// global table.
+func TestInternalCompactTopic(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	k := stacktest.Broker(t)
+	in, health, orders, out, dlq := k.Topic("probes"), k.Topic("carrier-health"), k.Topic("orders"), k.Topic("out"), k.Topic("dlq")
+	k.CreateTopics(ctx, t, 2, in, orders, out, dlq)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var probes []*kgo.Record
+	latest := map[string]string{}
+	for i := range 200 {
+		carrier, status := "carrier"+strconv.Itoa(i%10), []string{"up", "degraded", "down"}[i%3]
+		latest[carrier] = status
+		probes = append(probes, &kgo.Record{Topic: in, Key: []byte(carrier), Value: []byte(status)})
+	}
+	if err := cl.ProduceSync(ctx, probes...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	spec := stream.TopicSpec{Name: health, Partitions: 3, Compact: true}
+	healthOf := func(app string) stream.Topology {
+		return stream.Topology{Application: app, Inputs: []string{in}, Outputs: []string{health},
+			Internal: []stream.TopicSpec{spec},
+			Process: func(c *stream.Context, r *kgo.Record) error {
+				c.Emit(&kgo.Record{Topic: health, Key: r.Key, Value: r.Value})
+				return nil
+			}}
+	}
+	cfg := stream.Config{Client: []kgo.Opt{kgo.SeedBrokers(k.Brokers...)}, Instance: "i", DLQ: dlq}
+	for _, app := range []string{k.Prefix + "health", k.Prefix + "health-again"} {
+		runUntil(ctx, t, healthOf(app), cfg, func() bool { return k.Consumed(ctx, t, app, in) })
+	}
+	configs, err := k.Admin.DescribeTopicConfigs(ctx, health)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := configs.On(health, nil)
+	if err != nil || rc.Err != nil {
+		t.Fatal(err, rc.Err)
+	}
+	for _, c := range rc.Configs {
+		switch {
+		case c.Key == "cleanup.policy" && c.MaybeValue() != "compact":
+			t.Errorf("cleanup.policy %q, want compact", c.MaybeValue())
+		case c.Key == "retention.ms" && c.Source.String() == "DYNAMIC_TOPIC_CONFIG":
+			t.Errorf("retention.ms %q set on a compacted topic", c.MaybeValue())
+		}
+	}
+	got := map[string]string{}
+	for _, r := range k.ReadCommitted(ctx, t, health) {
+		got[string(r.Key)] = string(r.Value)
+	}
+	if !maps.Equal(got, latest) {
+		t.Fatalf("latest values %v, want %v", got, latest)
+	}
+	// An order processor joins orders with the health as a global table.
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: orders, Key: []byte("o1"), Value: []byte("carrier4")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	app := k.Prefix + "orders"
+	topo := stream.Topology{Application: app, Inputs: []string{orders}, Outputs: []string{out}, Globals: []string{health},
+		Process: func(c *stream.Context, r *kgo.Record) error {
+			v, _ := c.Global(health, string(r.Value))
+			c.Emit(&kgo.Record{Topic: out, Key: r.Key, Value: v})
+			return nil
+		}}
+	runUntil(ctx, t, topo, cfg, func() bool { return k.Consumed(ctx, t, app, orders) })
+	if o := k.ReadCommitted(ctx, t, out); len(o) != 1 || string(o[0].Value) != latest["carrier4"] {
+		t.Fatalf("order output %v, want carrier4's health %s", o, latest["carrier4"])
 	}
 }

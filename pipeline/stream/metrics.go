@@ -7,9 +7,13 @@ type metrics struct {
 	restored, retries                       prometheus.Counter
 	commit, restore, latency                prometheus.Observer
 	lag                                     *prometheus.GaugeVec
+	// globalRecords counts the records read per global topic, resolved
+	// once: the consumer counts every record.
+	globalRecords map[string]prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer, app string, stores []string, size func(store string) float64) *metrics {
+func newMetrics(reg prometheus.Registerer, app string, stores []string, size func(store string) float64,
+	globals []string, globalSize func(topic string) float64) *metrics {
 	labels := prometheus.Labels{"application": app}
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: "creatorflow_stream_" + name, Help: help, ConstLabels: labels})
@@ -34,8 +38,20 @@ func newMetrics(reg prometheus.Registerer, app string, stores []string, size fun
 	m.commit, m.restore, m.latency = commit, restore, latency
 	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "creatorflow_stream_consumer_lag_records", ConstLabels: labels,
 		Help: "Records between the last processed offset and the end of each input partition."}, []string{"topic", "partition"})
+	globalRecords := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "creatorflow_stream_global_records_total", ConstLabels: labels,
+		Help: "Records read from each global topic into its global table, the restore's included."}, []string{"topic"})
+	m.globalRecords = map[string]prometheus.Counter{}
+	for _, g := range globals {
+		m.globalRecords[g] = globalRecords.WithLabelValues(g)
+	}
 	if reg != nil {
-		reg.MustRegister(m.in, m.out, m.dlq, m.late, m.aborts, m.timerErrors, m.restored, m.retries, commit, restore, latency, m.lag)
+		reg.MustRegister(m.in, m.out, m.dlq, m.late, m.aborts, m.timerErrors, m.restored, m.retries, commit, restore, latency, m.lag,
+			globalRecords)
+		for _, g := range globals {
+			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "creatorflow_stream_global_entries",
+				Help:        "Entries of a global table: the keys of the global topic this instance has read and not seen deleted.",
+				ConstLabels: prometheus.Labels{"application": app, "topic": g}}, func() float64 { return globalSize(g) }))
+		}
 		for _, store := range stores {
 			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "creatorflow_stream_store_entries",
 				Help:        "Committed entries of a state store over the partitions this instance owns.",

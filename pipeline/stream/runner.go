@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,8 +87,9 @@ type Config struct {
 
 // Run executes the topology until ctx is done or a fatal error occurs.
 // It creates missing internal topics (Topology.Internal), checks that the
-// inputs are co-partitioned, creates missing changelog topics, joins the
-// consumer group and processes exactly once.
+// inputs are co-partitioned, creates missing changelog topics, restores the
+// global tables (Topology.Globals), joins the consumer group and processes
+// exactly once.
 func Run(ctx context.Context, topo Topology, cfg Config) error {
 	if err := topo.validate(); err != nil {
 		return fmt.Errorf("stream: %w", err)
@@ -111,7 +113,8 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 		states: map[int32]*partitionState{}}
 	r.crew = newCrew(r, cfg.Workers)
 	defer r.crew.stop()
-	r.metrics = newMetrics(cfg.Registerer, topo.Application, topo.allStores(), r.storeSize)
+	r.initTopics()
+	r.metrics = newMetrics(cfg.Registerer, topo.Application, topo.allStores(), r.storeSize, topo.Globals, r.globalSize)
 	r.changelogs = map[string]string{}
 	for _, store := range topo.allStores() {
 		r.changelogs[store] = topo.ChangelogTopic(store)
@@ -124,6 +127,17 @@ func Run(ctx context.Context, topo Topology, cfg Config) error {
 		return err
 	}
 	r.partitions = partitions
+	// Before joining the group: the first record sees the global tables
+	// as the topics held them at start, and a long restore delays no
+	// rebalance.
+	stopGlobals, err := r.startGlobals(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while restoring: nothing was processed
+		}
+		return err
+	}
+	defer stopGlobals()
 
 	opts := append([]kgo.Opt(nil), cfg.Client...)
 	if cfg.StaticMembership {
@@ -245,9 +259,17 @@ type runner struct {
 	retryWait    time.Duration
 	retryPending bool
 	changelogs   map[string]string // store -> changelog topic
-	mu           sync.Mutex
-	states       map[int32]*partitionState
-	fatal        error // set by a callback; ends Run
+	// globals are the global tables by topic, and globalList the same for
+	// lookups (global); neither is written after start, so workers read
+	// them without a lock.
+	globals    map[string]*globalTable
+	globalList []namedTable
+	// compacted are the internal topics that are compacted, which Emit
+	// refuses keyless records for.
+	compacted map[string]bool
+	mu        sync.Mutex
+	states    map[int32]*partitionState
+	fatal     error // set by a callback; ends Run
 }
 
 func (r *runner) failure() error {
@@ -493,6 +515,23 @@ func (r *runner) observeLag(fetches kgo.Fetches) {
 	})
 }
 
+// initTopics makes the topology's empty global tables and notes its
+// compacted internal topics.
+func (r *runner) initTopics() {
+	r.globals = map[string]*globalTable{}
+	for _, g := range r.topo.Globals {
+		r.globals[g] = newGlobalTable()
+		r.globalList = append(r.globalList, namedTable{g, r.globals[g]})
+	}
+	r.compacted = map[string]bool{}
+	for _, spec := range r.topo.Internal {
+		r.compacted[spec.Name] = spec.Compact
+	}
+}
+
+// globalSize counts the entries of a global table.
+func (r *runner) globalSize(topic string) float64 { return float64(len(r.globals[topic].load().m)) }
+
 // storeSize counts the committed entries of a store over the partitions
 // this instance owns.
 func (r *runner) storeSize(store string) float64 {
@@ -608,10 +647,6 @@ func (r *runner) restore(ctx context.Context, parts []int32) (map[int32]*partiti
 		return nil, 0, fmt.Errorf("changelog start offsets: %w", err)
 	}
 	// The changelog partitions still to read, and the offset they end at.
-	type topicPartition struct {
-		topic     string
-		partition int32
-	}
 	remaining := map[topicPartition]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
 		if _, ok := states[o.Partition]; !ok {
@@ -625,38 +660,9 @@ func (r *runner) restore(ctx context.Context, parts []int32) (map[int32]*partiti
 	for _, store := range r.topo.allStores() {
 		byTopic[r.topo.ChangelogTopic(store)] = store
 	}
-	n := 0
-	lastReport := time.Now()
-	for len(remaining) > 0 {
-		if time.Since(lastReport) > 5*time.Second {
-			lastReport = time.Now()
-			r.log.Info("restoring", "partitions", parts, "records", n, "changelogs_left", len(remaining))
-		}
-		// Compaction can remove the record at the very end of a log (a
-		// purged tombstone or marker): a poll that stays empty for a
-		// while means the end has been read.
-		pctx, cancel := context.WithTimeout(ctx, restoreIdle)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return nil, n, ctx.Err()
-		}
-		if fs.NumRecords() == 0 && pctx.Err() != nil {
-			r.log.Warn("changelog ended before its end offset (compacted tail)", "changelogs_left", len(remaining))
-			break
-		}
-		if err := fs.Err0(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, n, err
-		}
-		fs.EachRecord(func(rec *kgo.Record) {
-			tp := topicPartition{rec.Topic, rec.Partition}
-			if end, ok := remaining[tp]; ok && rec.Offset >= end-1 {
-				delete(remaining, tp)
-			}
-			if rec.Attrs.IsControl() {
-				return
-			}
-			n++
+	n, left, err := readToEnd(ctx, cl, remaining,
+		func(n, left int) { r.log.Info("restoring", "partitions", parts, "records", n, "changelogs_left", left) },
+		func(rec *kgo.Record) {
 			st := states[rec.Partition].stores[byTopic[rec.Topic]]
 			if rec.Value == nil {
 				st.Delete(string(rec.Key))
@@ -664,6 +670,11 @@ func (r *runner) restore(ctx context.Context, parts []int32) (map[int32]*partiti
 				st.Put(string(rec.Key), rec.Value)
 			}
 		})
+	if err != nil {
+		return nil, n, err
+	}
+	if left > 0 {
+		r.log.Warn("changelog ended before its end offset (compacted tail)", "changelogs_left", left)
 	}
 	for _, ps := range states {
 		ps.reload()
@@ -703,14 +714,18 @@ func (r *runner) prepareTopics(ctx context.Context) (int32, error) {
 	internal := map[string]int32{}
 	var create []topicToCreate
 	for _, spec := range r.topo.Internal {
-		policy, retention := "delete", spec.Retention
-		if retention == 0 {
-			retention = defaultRetention
+		policy := spec.cleanupPolicy()
+		configs := map[string]*string{"cleanup.policy": &policy}
+		if !spec.Compact {
+			retention := spec.Retention
+			if retention == 0 {
+				retention = defaultRetention
+			}
+			ms := strconv.FormatInt(retention.Milliseconds(), 10)
+			configs["retention.ms"] = &ms
 		}
-		ms := strconv.FormatInt(retention.Milliseconds(), 10)
-		create = append(create, topicToCreate{name: spec.Name, partitions: spec.Partitions,
-			configs: map[string]*string{"cleanup.policy": &policy, "retention.ms": &ms},
-			kind:    "internal topic", expected: "its spec"})
+		create = append(create, topicToCreate{name: spec.Name, partitions: spec.Partitions, configs: configs,
+			policy: policy, kind: "internal topic", expected: "its spec"})
 		internal[spec.Name] = spec.Partitions
 	}
 	if err := ensureTopics(ctx, cl, create); err != nil {
@@ -725,10 +740,26 @@ func (r *runner) prepareTopics(ctx context.Context) (int32, error) {
 			others = append(others, in)
 		}
 	}
+	// Global topics are the catalog's or another application's (a
+	// compacted internal topic of the topology that writes them): Run
+	// reads them but does not create them.
+	for _, g := range r.topo.Globals {
+		if _, ok := internal[g]; !ok {
+			others = append(others, g)
+		}
+	}
 	var details kadm.TopicDetails
 	if len(others) > 0 { // no topics would list them all
 		if details, err = adm.ListTopics(ctx, others...); err != nil {
 			return 0, fmt.Errorf("stream: describe inputs: %w", err)
+		}
+	}
+	for _, g := range r.topo.Globals {
+		if _, ok := internal[g]; ok {
+			continue
+		}
+		if d, ok := details[g]; !ok || d.Err != nil {
+			return 0, fmt.Errorf("stream: global topic %s does not exist", g)
 		}
 	}
 	var partitions int32 = -1
@@ -771,6 +802,8 @@ type topicToCreate struct {
 	name       string
 	partitions int32
 	configs    map[string]*string // of a topic it creates
+	// policy, when set, is the cleanup.policy an existing topic must have.
+	policy string
 	// kind and expected name the topic and whose partition count it must
 	// have, in errors.
 	kind, expected string
@@ -814,8 +847,61 @@ func ensureTopics(ctx context.Context, cl *kgo.Client, topics []topicToCreate) e
 		if n := int32(len(d.Partitions)); n != t.partitions {
 			return fmt.Errorf("stream: %s %s has %d partitions, %s %d", t.kind, t.name, n, t.expected, t.partitions)
 		}
+		if t.policy == "" {
+			continue
+		}
+		policy, err := cleanupPolicy(ctx, adm, t.name)
+		if err != nil {
+			return fmt.Errorf("stream: describe %s %s: %w", t.kind, t.name, err)
+		}
+		if normalizePolicy(policy) != normalizePolicy(t.policy) {
+			return fmt.Errorf("stream: %s %s has cleanup.policy %s, %s %s", t.kind, t.name, policy, t.expected, t.policy)
+		}
 	}
 	return nil
+}
+
+// cleanupPolicy returns a topic's cleanup.policy. A topic another client
+// has just created may be unknown to the broker answering for a moment, so
+// it asks again for a while, as describeCreated does.
+func cleanupPolicy(ctx context.Context, adm *kadm.Client, topic string) (string, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		configs, err := adm.DescribeTopicConfigs(ctx, topic)
+		if err == nil {
+			var rc kadm.ResourceConfig
+			if rc, err = configs.On(topic, nil); err == nil {
+				err = rc.Err
+			}
+			if err == nil {
+				for _, c := range rc.Configs {
+					if c.Key == "cleanup.policy" {
+						return c.MaybeValue(), nil
+					}
+				}
+				return "delete", nil // Kafka's default
+			}
+		}
+		if !errors.Is(err, kerr.UnknownTopicOrPartition) || time.Now().After(deadline) {
+			return "", err
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// normalizePolicy makes equal policies compare equal: "compact,delete" and
+// "delete, compact" are one policy.
+func normalizePolicy(p string) string {
+	parts := strings.Split(strings.Trim(p, "[]"), ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
 }
 
 // describeCreated describes a topic that another client has just created.

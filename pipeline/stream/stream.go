@@ -6,7 +6,9 @@
 // changelogs of the store writes are committed in one Kafka transaction
 // (franz-go GroupTransactSession, read_committed). State writes are held per
 // transaction and applied only when it commits; an abort (an error, a
-// rebalance) rolls the state back with the offsets.
+// rebalance) rolls the state back with the offsets. Global tables
+// (Topology.Globals) give every instance the whole of a reference topic,
+// read outside the transactions.
 //
 // Time is event time: each record's time is its ce_time header (else its
 // Kafka timestamp), each partition keeps a stream time (the largest event
@@ -54,6 +56,25 @@ type Topology struct {
 	// the same spec, and whichever starts first creates the topic. Every
 	// name must be one of Inputs or Outputs.
 	Internal []TopicSpec
+	// Globals are topics read as global tables, Kafka Streams'
+	// GlobalKTables: every instance reads every partition of each, from the
+	// start and read_committed, into an in-memory table of each key's
+	// latest value (a nil or empty value is a tombstone), which Process,
+	// OnTimer and Punctuate read with Context.Global and GlobalKeys. This
+	// joins a stream with facts keyed otherwise (an order stream with
+	// SKU alerts or carrier health) without repartitioning either side:
+	// the facts are few enough that every instance holds them all.
+	//
+	// Run reads the tables up to the topics' end offsets before it joins
+	// the group, so the first record, and an instance that restarts, sees
+	// what was there; a background consumer then applies what arrives.
+	// Reads are not part of the transaction and are eventually consistent:
+	// a record may see a fact that arrived after it, or miss one that
+	// arrived just before, and a replay may see other facts than the first
+	// run. Globals are therefore for reference data, not for state whose
+	// result must be exactly once; that belongs in a store. A global topic
+	// must not be an input (its records would be processed twice over).
+	Globals []string
 	// Windows, when set, makes the runtime drop late records: those whose
 	// windows are all closed at the partition's stream time go to the DLQ.
 	Windows *Windows
@@ -86,9 +107,10 @@ type Topology struct {
 
 // TopicSpec declares an internal topic (Topology.Internal): its partition
 // count, which an existing topic must match (a repartition topic consumed
-// with other inputs must also be co-partitioned with them), and how long its
-// records are kept. It is a delete topic, not a compacted one: it carries
-// records in flight between two topologies, not state.
+// with other inputs must also be co-partitioned with them), and its cleanup
+// policy: a delete topic carries records in flight between two topologies
+// for a while (Retention), a compacted one is state, the latest value of
+// every key for as long as the key lives.
 type TopicSpec struct {
 	// Name is the topic's full name; it must be one of the topology's
 	// Inputs or Outputs.
@@ -97,10 +119,28 @@ type TopicSpec struct {
 	// partitions by key as Kafka's default partitioner does, so this
 	// fixes which partition, and which consuming task, owns each key.
 	Partitions int32
-	// Retention is the topic's retention.ms; zero means 7 days, Kafka's
-	// default. It bounds how long the consuming topology may be down
-	// before it misses records.
+	// Retention is the retention.ms of a delete topic; zero means 7 days,
+	// Kafka's default. It bounds how long the consuming topology may be
+	// down before it misses records. A compacted topic takes none.
 	Retention time.Duration
+	// Compact makes the topic a compacted one (cleanup.policy=compact):
+	// a queryable state topic, such as the latest health of each carrier,
+	// that other topologies read whole as a global table (Globals) or
+	// that a restarted consumer rebuilds a table from. Kafka keeps the
+	// last record of every key and drops a key after its tombstone (a nil
+	// value), so records emitted to it need a key. An existing topic whose
+	// policy differs from the spec's stops Run: reading a delete topic as
+	// state would lose keys once they age out.
+	Compact bool
+}
+
+// cleanupPolicy is the cleanup.policy an internal topic is created with and
+// that an existing one must have.
+func (s TopicSpec) cleanupPolicy() string {
+	if s.Compact {
+		return "compact"
+	}
+	return "delete"
 }
 
 // defaultRetention is the retention of an internal topic whose spec gives
@@ -147,9 +187,26 @@ func (t *Topology) validate() error {
 		if spec.Partitions <= 0 {
 			errs = append(errs, fmt.Errorf("internal topic %s: %d partitions, want at least 1", spec.Name, spec.Partitions))
 		}
-		if spec.Retention < 0 || (spec.Retention > 0 && spec.Retention < time.Millisecond) {
+		switch {
+		case spec.Compact && spec.Retention != 0:
+			errs = append(errs, fmt.Errorf("internal topic %s: a compacted topic keeps every key's latest value, it takes no retention (%v)", spec.Name, spec.Retention))
+		case spec.Retention < 0 || (spec.Retention > 0 && spec.Retention < time.Millisecond):
 			errs = append(errs, fmt.Errorf("internal topic %s: retention %v is neither 0 (7 days) nor at least 1ms", spec.Name, spec.Retention))
 		}
+	}
+	inputs := map[string]bool{}
+	for _, in := range t.Inputs {
+		inputs[in] = true
+	}
+	globals := map[string]bool{}
+	for _, g := range t.Globals {
+		switch {
+		case g == "" || globals[g]:
+			errs = append(errs, fmt.Errorf("global topic %q: names are unique and not empty", g))
+		case inputs[g]:
+			errs = append(errs, fmt.Errorf("global topic %s is also an input", g))
+		}
+		globals[g] = true
 	}
 	if t.Punctuate != nil && t.PunctuateEvery <= 0 {
 		errs = append(errs, errors.New("Punctuate needs a positive PunctuateEvery"))
@@ -176,9 +233,9 @@ func (t *Topology) allStores() []string {
 }
 
 // Context is what Process and OnTimer see of one record or timer: its
-// partition's stores, clock and timers, and where to emit. Writes and emits
-// are part of the current transaction. A Context is valid only during the
-// call it is given to.
+// partition's stores, clock and timers, the global tables, and where to
+// emit. Writes and emits are part of the current transaction; global reads
+// are not. A Context is valid only during the call it is given to.
 type Context struct {
 	r         *runner
 	ps        *partitionState
@@ -280,6 +337,11 @@ func (c *Context) Keys(store, prefix string) []string {
 func (c *Context) Emit(r *kgo.Record) {
 	if !c.r.outputs[r.Topic] {
 		panic(fmt.Sprintf("stream: Emit to %q, which is not an output of %s", r.Topic, c.r.topo.Application))
+	}
+	if r.Key == nil && c.r.compacted[r.Topic] {
+		// The broker would refuse it and fail the whole transaction, again
+		// at every retry.
+		panic(fmt.Sprintf("stream: Emit of a record with no key to %s, a compacted topic of %s", r.Topic, c.r.topo.Application))
 	}
 	if r.Timestamp.IsZero() {
 		r.Timestamp = c.eventTime
