@@ -25,7 +25,7 @@ var runCommand = command{
 }
 
 // allRoles are the roles `creatorflow run` starts by default, in start order.
-var allRoles = []string{"ingest", "enrichment", "poller", "velocity", "inventory", "sink"}
+var allRoles = []string{"ingest", "enrichment", "poller", "velocity", "inventory", "lifecycle", "priority", "orderstate", "sink"}
 
 var roleUsage = map[string]string{
 	"run": `usage: creatorflow run [flags]
@@ -36,7 +36,10 @@ ingest (webhook endpoints into Kafka), enrichment (order webhooks into order
 events with the Order API's details), poller (content counters of the catalog's
 videos into Kafka), velocity (engagement velocity of each video into
 content signals), inventory (stock, burn rate, viral and stock alerts,
-reorders and listed stock per SKU) and sink (Kafka into ClickHouse). Each
+reorders and listed stock per SKU), lifecycle (each order's state machine,
+label cancels, orders that became shippable), priority (HIGH, STANDARD or
+MANUAL_REVIEW per shippable order), orderstate (order states into
+PostgreSQL) and sink (Kafka into ClickHouse). Each
 role logs a start-up line with its address; SIGTERM stops them cleanly.`,
 	"ingest": `usage: creatorflow ingest [flags]
 
@@ -77,14 +80,16 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 	kafka.register(fs)
 	opsf.register(fs)
 	usesAPI := slices.Contains(available, "enrichment") || slices.Contains(available, "poller")
-	streams := usesAPI || slices.Contains(available, "velocity") || slices.Contains(available, "inventory")
+	streams := usesAPI || slices.ContainsFunc(available, func(r string) bool {
+		return r == "velocity" || r == "inventory" || r == "lifecycle" || r == "priority"
+	})
 	if slices.Contains(available, "ingest") || usesAPI {
 		app.register(fs)
 	}
 	if usesAPI {
 		api.register(fs)
 	}
-	if usesAPI || slices.Contains(available, "inventory") {
+	if usesAPI || slices.Contains(available, "inventory") || slices.Contains(available, "orderstate") {
 		pg.register(fs) // the catalog: shop ciphers, content to poll, SKU plans
 	}
 	if slices.Contains(available, "poller") {
@@ -156,6 +161,12 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 			r, err = velocityRole(&viral, &stream, &kafka, reg, rlog)
 		case "inventory":
 			r, err = inventoryRole(&viral, &stream, &kafka, &pg, reg, rlog)
+		case "lifecycle":
+			r, err = lifecycleRole(&stream, &kafka, shippableTopic(&kafka), reg, rlog)
+		case "priority":
+			r, err = priorityRole(&stream, &kafka, reg, rlog)
+		case "orderstate":
+			r, err = orderStateRole(&kafka, &pg, reg, rlog)
 		case "sink":
 			r, err = sinkRole(ctx, &sinkf, &kafka, &ch, reg, health, rlog)
 		}
