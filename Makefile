@@ -43,7 +43,7 @@ setup: up
 ## with the sandbox of the outside APIs (TikTok Shop) beside it.
 run: setup
 	@$(BIN) sandbox & sandbox=$$!; trap 'kill $$sandbox 2>/dev/null; wait $$sandbox' EXIT; \
-	  $(BIN) run
+	  $(BIN) run --rate-cards 'deploy/ratecards/*.json'
 
 ## Unit and integration tests against the real broker, ClickHouse and PostgreSQL.
 test: up vet fmt-check

@@ -116,6 +116,7 @@ func TestThinPath(t *testing.T) {
 		"CREATORFLOW_TIKTOK_APP_KEY": "e2e-app", "CREATORFLOW_TIKTOK_APP_SECRET": "e2e-secret"}, "sandbox")
 	vars["CREATORFLOW_TIKTOK_API_URL"] = "http://" + sandboxAddr
 	vars["CREATORFLOW_INSTANCE"] = "e2e"
+	vars["CREATORFLOW_RATE_CARDS"] = "../../deploy/ratecards/*.json"
 
 	runCtx, stop := context.WithCancel(ctx)
 	var logs syncBuffer
@@ -205,6 +206,21 @@ func TestThinPath(t *testing.T) {
 		t.Fatalf("tiktok-sync topic holds %d records (%v), first %+v; order lines %+v; logs:\n%s", len(recs), fs.Err0(), listed, ev.LineItems, logs.String())
 	}
 
+	// The order went through its lifecycle to a priority, and unless a
+	// person must look at it, to a label command with ranked carriers.
+	var decided schemas.PrioritizedOrder
+	readOne(ctx, t, k, schemas.TopicOrdersPrioritized, &decided, logs.String)
+	if decided.OrderID != "ORDER-E2E-1" || decided.Class == "" || len(decided.Reasons) == 0 {
+		t.Fatalf("prioritized %+v", decided)
+	}
+	if decided.Class != schemas.PriorityManualReview {
+		var label schemas.LabelCommand
+		readOne(ctx, t, k, schemas.TopicLabelActions, &label, logs.String)
+		if label.OrderID != "ORDER-E2E-1" || label.Action != schemas.LabelBuy || len(label.Options) == 0 || label.Priority != decided.Class {
+			t.Fatalf("label command %+v after %+v", label, decided)
+		}
+	}
+
 	// The poller read the counters of the catalog's active videos.
 	metricsCl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(k.Topic(schemas.TopicContentMetrics)),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
@@ -255,6 +271,24 @@ func TestThinPath(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not shut down within 30 s")
+	}
+}
+
+// readOne decodes the first committed record of a topic of the test into v,
+// waiting up to 30 s for it.
+func readOne(ctx context.Context, t *testing.T, k stacktest.Kafka, topic string, v any, logs func() string) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(k.Topic(topic)),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	pollCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	fs := cl.PollFetches(pollCtx)
+	if recs := fs.Records(); len(recs) == 0 || json.Unmarshal(recs[0].Value, v) != nil {
+		t.Fatalf("%s holds %d records (%v); logs:\n%s", topic, len(recs), fs.Err0(), logs())
 	}
 }
 

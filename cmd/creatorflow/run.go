@@ -25,7 +25,7 @@ var runCommand = command{
 }
 
 // allRoles are the roles `creatorflow run` starts by default, in start order.
-var allRoles = []string{"ingest", "enrichment", "poller", "velocity", "inventory", "lifecycle", "priority", "orderstate", "sink"}
+var allRoles = []string{"ingest", "enrichment", "poller", "velocity", "inventory", "lifecycle", "priority", "shipping", "orderstate", "sink"}
 
 var roleUsage = map[string]string{
 	"run": `usage: creatorflow run [flags]
@@ -38,7 +38,8 @@ videos into Kafka), velocity (engagement velocity of each video into
 content signals), inventory (stock, burn rate, viral and stock alerts,
 reorders and listed stock per SKU), lifecycle (each order's state machine,
 label cancels, orders that became shippable), priority (HIGH, STANDARD or
-MANUAL_REVIEW per shippable order), orderstate (order states into
+MANUAL_REVIEW per shippable order), shipping (carrier choice and label
+commands), orderstate (order states into
 PostgreSQL) and sink (Kafka into ClickHouse). Each
 role logs a start-up line with its address; SIGTERM stops them cleanly.`,
 	"ingest": `usage: creatorflow ingest [flags]
@@ -71,6 +72,7 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 		pollf  pollerFlags
 		pg     postgresFlags
 		viral  viralFlags
+		ship   shippingFlags
 		sinkf  sinkFlags
 		ch     clickhouseFlags
 		roles  = config.List(slices.Clone(available))
@@ -81,7 +83,7 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 	opsf.register(fs)
 	usesAPI := slices.Contains(available, "enrichment") || slices.Contains(available, "poller")
 	streams := usesAPI || slices.ContainsFunc(available, func(r string) bool {
-		return r == "velocity" || r == "inventory" || r == "lifecycle" || r == "priority"
+		return r == "velocity" || r == "inventory" || r == "lifecycle" || r == "priority" || r == "shipping"
 	})
 	if slices.Contains(available, "ingest") || usesAPI {
 		app.register(fs)
@@ -89,7 +91,7 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 	if usesAPI {
 		api.register(fs)
 	}
-	if usesAPI || slices.Contains(available, "inventory") || slices.Contains(available, "orderstate") {
+	if usesAPI || slices.Contains(available, "inventory") || slices.Contains(available, "orderstate") || slices.Contains(available, "shipping") {
 		pg.register(fs) // the catalog: shop ciphers, content to poll, SKU plans
 	}
 	if slices.Contains(available, "poller") {
@@ -103,6 +105,9 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 	}
 	if slices.Contains(available, "velocity") || slices.Contains(available, "inventory") {
 		viral.register(fs)
+	}
+	if slices.Contains(available, "shipping") {
+		ship.register(fs)
 	}
 	if slices.Contains(available, "sink") {
 		sinkf.register(fs)
@@ -165,6 +170,8 @@ func runRoles(ctx context.Context, e *env, args []string, cmd string, available 
 			r, err = lifecycleRole(&stream, &kafka, shippableTopic(&kafka), reg, rlog)
 		case "priority":
 			r, err = priorityRole(&stream, &kafka, reg, rlog)
+		case "shipping":
+			r, err = shippingRole(&ship, &stream, &kafka, &pg, reg, rlog)
 		case "orderstate":
 			r, err = orderStateRole(&kafka, &pg, reg, rlog)
 		case "sink":
