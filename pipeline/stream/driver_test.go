@@ -618,3 +618,43 @@ func TestDriverPrefetch(t *testing.T) {
 		t.Fatalf("emitted:\n%s\nasked %v", got, asked)
 	}
 }
+
+// TestForgetAt: a key forgotten by ForgetAt is gone once stream time passes
+// its time, a later write moves the time, and OnTimer never sees the timer.
+func TestForgetAt(t *testing.T) {
+	kv := stream.KV[string]{Store: "s", Codec: stream.JSON[string]{}}
+	topo := stream.Topology{Application: "app", Inputs: []string{"in"}, Stores: []stream.StoreSpec{{Name: "s"}},
+		Process: func(c *stream.Context, r *kgo.Record) error {
+			if len(r.Value) > 0 {
+				kv.ForgetAt(c, string(r.Key), c.EventTime().Add(time.Hour))
+				return kv.Put(c, string(r.Key), string(r.Value))
+			}
+			return nil
+		},
+		OnTimer: func(*stream.Context, stream.Timer) error { t.Error("OnTimer saw a forget timer"); return nil },
+	}
+	d, err := stream.NewDriver(topo, stream.DriverConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	pipe := func(key, value string, at time.Time) {
+		if _, err := d.Pipe(&kgo.Record{Topic: "in", Key: []byte(key), Value: []byte(value), Timestamp: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pipe("a", "1", t0)
+	pipe("b", "1", t0)
+	pipe("a", "2", t0.Add(50*time.Minute)) // moves a's time to 1:50
+	pipe("x", "", t0.Add(70*time.Minute))
+	if _, ok := d.Get(0, "s", "b"); ok {
+		t.Fatal("b not forgotten after its hour")
+	}
+	if _, ok := d.Get(0, "s", "a"); !ok {
+		t.Fatal("a forgotten before its moved time")
+	}
+	pipe("x", "", t0.Add(111*time.Minute))
+	if _, ok := d.Get(0, "s", "a"); ok {
+		t.Fatal("a not forgotten")
+	}
+}

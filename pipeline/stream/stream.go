@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -416,6 +417,27 @@ func (s KV[V]) Put(c *Context, key string, v V) error {
 
 // Delete removes key.
 func (s KV[V]) Delete(c *Context, key string) { c.Delete(s.Store, key) }
+
+// ForgetAt deletes key once stream time reaches at, by a timer the runtime
+// handles itself (OnTimer does not see it); calling it again moves the
+// time. It is how a store keyed by things that end (orders, videos,
+// buyers) stays bounded: forget each a while after its last change.
+func (s KV[V]) ForgetAt(c *Context, key string, at time.Time) {
+	c.Schedule(forgetTimer+s.Store+"\x00"+key, at)
+}
+
+// forgetTimer prefixes ForgetAt's timer ids; no id a processor makes up
+// starts with a NUL.
+const forgetTimer = "\x00forget\x00"
+
+// forgotten is the store and key of a ForgetAt timer id.
+func forgotten(id string) (store, key string, ok bool) {
+	rest, ok := strings.CutPrefix(id, forgetTimer)
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(rest, "\x00")
+}
 
 // eventTime is a record's event time: its ce_time header, else its Kafka
 // timestamp.

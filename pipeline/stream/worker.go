@@ -252,12 +252,15 @@ func (w *worker) fireTimers(ps *partitionState, partition int32, produce func(*k
 			continue // cancelled or moved since it was queued
 		}
 		ps.put(timersStore, e.id, nil)
-		if w.r.topo.OnTimer == nil {
+		store, key, forget := forgotten(e.id)
+		if !forget && w.r.topo.OnTimer == nil {
 			continue
 		}
 		at := time.Unix(0, e.at).UTC()
 		c := w.context(ps, partition, at)
-		if err := w.r.topo.OnTimer(c, Timer{ID: e.id, At: at}); err != nil {
+		if forget {
+			c.Delete(store, key)
+		} else if err := w.r.topo.OnTimer(c, Timer{ID: e.id, At: at}); err != nil {
 			w.r.log.Error("timer failed; its writes and emits are dropped", "timer", e.id, "err", err)
 			w.r.metrics.timerErrors.Inc()
 			continue

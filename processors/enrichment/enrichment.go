@@ -91,19 +91,7 @@ func Topology(cfg Config) stream.Topology {
 		},
 		Prefetch: p.prefetch,
 		Process:  p.process,
-		OnTimer:  p.forget,
 	}
-}
-
-// forgetTimer names the timer that drops an order's state.
-const forgetTimer = "forget/"
-
-// forget drops the state of an order not updated for ForgetAfter.
-func (p *processor) forget(c *stream.Context, t stream.Timer) error {
-	if id, ok := strings.CutPrefix(t.ID, forgetTimer); ok {
-		p.states.Delete(c, id)
-	}
-	return nil
 }
 
 type processor struct {
@@ -209,7 +197,7 @@ func (p *processor) process(c *stream.Context, r *kgo.Record) error {
 		IngestTime: ingestTime(r),
 	}
 	c.Emit(&kgo.Record{Topic: p.cfg.OrdersTopic, Key: []byte(ev.OrderID), Value: value, Headers: env.Headers()})
-	c.Schedule(forgetTimer+change.OrderID, ev.UpdateTime.Add(p.cfg.ForgetAfter)) // moved by each update
+	p.states.ForgetAt(c, change.OrderID, ev.UpdateTime.Add(p.cfg.ForgetAfter)) // moved by each update
 	return p.states.Put(c, change.OrderID, orderState{Status: change.OrderStatus, UpdateTime: change.UpdateTime})
 }
 

@@ -56,10 +56,7 @@ type orderLines struct {
 // from it.
 var epoch = time.Unix(0, 0)
 
-const (
-	ordersStore  = "orders"
-	forgetPrefix = "forget/"
-)
+const ordersStore = "orders"
 
 // shippable statuses hold stock for the order; shipped statuses have taken
 // it off the shelf.
@@ -104,14 +101,8 @@ func linesTopology(cfg Config, lines stream.TopicSpec) stream.Topology {
 					Type: "inventory.order-line", SchemaVersion: 1, Source: "creatorflow/inventory", Time: o.UpdateTime, IngestTime: o.UpdateTime}
 				c.Emit(&kgo.Record{Topic: lines.Name, Key: []byte(ch.SKU), Value: value, Headers: env.Headers()})
 			}
-			c.Schedule(forgetPrefix+o.OrderID, o.UpdateTime.Add(cfg.ForgetOrdersAfter))
+			states.ForgetAt(c, o.OrderID, o.UpdateTime.Add(cfg.ForgetOrdersAfter))
 			return states.Put(c, o.OrderID, st)
-		},
-		OnTimer: func(c *stream.Context, t stream.Timer) error {
-			if id, ok := strings.CutPrefix(t.ID, forgetPrefix); ok {
-				states.Delete(c, id)
-			}
-			return nil
 		},
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,7 +53,6 @@ type buyerState struct {
 
 const (
 	buyersStore  = "buyers"
-	forgetPrefix = "forget/"
 	recentOrders = 32
 )
 
@@ -113,14 +111,8 @@ func Topology(cfg StageConfig) (stream.Topology, error) {
 			if st.Recent = append(st.Recent, o.OrderID); len(st.Recent) > recentOrders {
 				st.Recent = st.Recent[len(st.Recent)-recentOrders:]
 			}
-			c.Schedule(forgetPrefix+buyer, at.Add(cfg.ForgetBuyersAfter))
+			buyers.ForgetAt(c, buyer, at.Add(cfg.ForgetBuyersAfter))
 			return buyers.Put(c, buyer, st)
-		},
-		OnTimer: func(c *stream.Context, t stream.Timer) error {
-			if id, ok := strings.CutPrefix(t.ID, forgetPrefix); ok {
-				buyers.Delete(c, id)
-			}
-			return nil
 		},
 	}, nil
 }

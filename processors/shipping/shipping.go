@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,10 +54,7 @@ type orderState struct {
 	Closed    bool   `json:"x,omitempty"`
 }
 
-const (
-	ordersStore  = "orders"
-	forgetPrefix = "forget/"
-)
+const ordersStore = "orders"
 
 // Topology is the carrier-choice stage.
 func Topology(cfg Config) (stream.Topology, error) {
@@ -91,12 +87,6 @@ func Topology(cfg Config) (stream.Topology, error) {
 		Globals:     []string{cfg.Health},
 		Stores:      []stream.StoreSpec{{Name: ordersStore}},
 		Process:     s.process,
-		OnTimer: func(c *stream.Context, t stream.Timer) error {
-			if id, ok := strings.CutPrefix(t.ID, forgetPrefix); ok {
-				s.states.Delete(c, id)
-			}
-			return nil
-		},
 	}, nil
 }
 
@@ -145,7 +135,7 @@ func (s *stage) process(c *stream.Context, r *kgo.Record) error {
 	if err := s.decide(c, id, &st); err != nil {
 		return err
 	}
-	c.Schedule(forgetPrefix+id, c.EventTime().Add(s.cfg.ForgetAfter))
+	s.states.ForgetAt(c, id, c.EventTime().Add(s.cfg.ForgetAfter))
 	return s.states.Put(c, id, st)
 }
 

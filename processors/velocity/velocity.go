@@ -12,7 +12,6 @@ package velocity
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,10 +67,7 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
-const (
-	contentStore = "content"
-	forgetPrefix = "forget/"
-)
+const contentStore = "content"
 
 // maxSkew is how far a reading's time may be ahead of its record's
 // timestamp (the poller writes both from one clock).
@@ -104,12 +100,6 @@ func Topology(cfg Config) (stream.Topology, error) {
 		Internal:    []stream.TopicSpec{cfg.Signals},
 		Stores:      []stream.StoreSpec{{Name: contentStore}},
 		Process:     p.process,
-		OnTimer: func(c *stream.Context, t stream.Timer) error {
-			if id, ok := strings.CutPrefix(t.ID, forgetPrefix); ok {
-				p.states.Delete(c, id)
-			}
-			return nil
-		},
 	}, nil
 }
 
@@ -160,7 +150,7 @@ func (p *processor) process(c *stream.Context, r *kgo.Record) error {
 			}
 		}
 	}
-	c.Schedule(forgetPrefix+m.ContentID, m.PolledAt.Add(p.cfg.ForgetAfter))
+	p.states.ForgetAt(c, m.ContentID, m.PolledAt.Add(p.cfg.ForgetAfter))
 	return p.states.Put(c, m.ContentID, st)
 }
 
