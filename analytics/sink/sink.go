@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/creatorflow/creatorflow/pipeline/batch"
 	"github.com/creatorflow/creatorflow/pipeline/stream"
 	"github.com/creatorflow/creatorflow/schemas"
 )
@@ -88,14 +89,13 @@ type Config struct {
 type Sink struct {
 	cfg    Config
 	tables map[string]Table // by table name
-	kafka  *kgo.Client
-	// rebalance is signalled when the group wants to rebalance while a
-	// batch is held: a batch stuck retrying against a ClickHouse outage is
-	// then given up (not committed) so the member is not kicked.
-	rebalance chan struct{}
-	ch        driver.Conn
-	log       *slog.Logger
-	metrics   metrics
+	// consumer gives up a batch stuck retrying against a ClickHouse
+	// outage when the group wants to rebalance, and reads it again.
+	consumer *batch.Consumer
+	kafka    *kgo.Client // the consumer's
+	ch       driver.Conn
+	log      *slog.Logger
+	metrics  metrics
 }
 
 type metrics struct {
@@ -118,26 +118,9 @@ func New(cfg Config, base []kgo.Opt, ch driver.Conn, reg prometheus.Registerer, 
 		topics = append(topics, t)
 		tables[table.Name] = table
 	}
-	rebalance := make(chan struct{}, 1)
-	opts := append(append([]kgo.Opt(nil), base...),
-		kgo.ConsumerGroup(cfg.Group),
-		kgo.ConsumeTopics(topics...),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.DisableAutoCommit(),
-		// Between a poll and its commit no partition may move to another
-		// instance, or both could commit offsets past each other's rows.
-		kgo.BlockRebalanceOnPoll(),
-		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) {
-			select {
-			case rebalance <- struct{}{}:
-			default:
-			}
-		}),
-	)
-	cl, err := kgo.NewClient(opts...)
+	consumer, err := batch.NewConsumer(base, cfg.Group, topics, log)
 	if err != nil {
-		return nil, fmt.Errorf("sink: kafka client: %w", err)
+		return nil, fmt.Errorf("sink: %w", err)
 	}
 	m := metrics{
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -158,7 +141,7 @@ func New(cfg Config, base []kgo.Opt, ch driver.Conn, reg prometheus.Registerer, 
 		}),
 	}
 	reg.MustRegister(m.rows, m.commitFailed, m.dlq, m.retries, m.batch)
-	return &Sink{cfg: cfg, tables: tables, kafka: cl, rebalance: rebalance, ch: ch, log: log, metrics: m}, nil
+	return &Sink{cfg: cfg, tables: tables, consumer: consumer, kafka: consumer.Client(), ch: ch, log: log, metrics: m}, nil
 }
 
 // Ping reports whether the broker answers, for readiness.
@@ -167,36 +150,8 @@ func (s *Sink) Ping(ctx context.Context) error { return s.kafka.Ping(ctx) }
 // Run consumes until ctx is done, then leaves the group. Offsets of records
 // not yet written are not committed: they are read again on restart.
 func (s *Sink) Run(ctx context.Context) error {
-	// Whatever was polled and not committed is read again by the next
-	// owner, so leaving the group mid-batch is safe.
-	defer s.kafka.CloseAllowingRebalance()
-	for {
-		fetches := s.kafka.PollRecords(ctx, s.cfg.BatchSize)
-		if ctx.Err() != nil {
-			return nil
-		}
-		fetches.EachError(func(topic string, p int32, err error) {
-			s.log.Warn("fetch failed", "topic", topic, "partition", p, "err", err)
-		})
-		if err := s.write(ctx, fetches.Records()); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		// A signal that arrived while the batch went through is spent:
-		// the rebalance proceeds now.
-		select {
-		case <-s.rebalance:
-		default:
-		}
-		s.kafka.AllowRebalance()
-	}
+	return s.consumer.Run(ctx, s.cfg.BatchSize, s.write)
 }
-
-// errAbandoned is a batch given up for a rebalance; its records are read
-// again by whichever member owns their partitions next.
-var errAbandoned = errors.New("batch abandoned for a rebalance")
 
 // write lands one polled batch and commits its offsets.
 func (s *Sink) write(ctx context.Context, records []*kgo.Record) error {
@@ -217,11 +172,7 @@ func (s *Sink) write(ctx context.Context, records []*kgo.Record) error {
 	}
 	for name, batch := range rows {
 		if err := s.insertRetrying(ctx, s.tables[name], batch); err != nil {
-			if errors.Is(err, errAbandoned) {
-				s.log.Warn("batch given up for a rebalance; it will be read again", "rows", len(batch))
-				return nil
-			}
-			return err
+			return err // ErrAbandoned included: the batch is read again
 		}
 	}
 	if len(dead) > 0 {
@@ -246,24 +197,16 @@ func (s *Sink) write(ctx context.Context, records []*kgo.Record) error {
 // exponential backoff. Only this batch is held meanwhile: the consumer is not
 // polled, so memory stays bounded.
 func (s *Sink) insertRetrying(ctx context.Context, table Table, rows [][]any) error {
-	backoff := s.cfg.RetryBackoff
-	for {
-		err := s.insert(ctx, table, rows)
-		if err == nil {
-			s.metrics.rows.WithLabelValues(table.Name).Add(float64(len(rows)))
-			return nil
-		}
-		s.metrics.retries.Inc()
-		s.log.Warn("ClickHouse refused a batch; retrying", "table", table.Name, "rows", len(rows), "retry_in", backoff, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.rebalance:
-			return errAbandoned
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, s.cfg.MaxRetryBackoff)
+	err := s.consumer.Retry(ctx, s.cfg.RetryBackoff, s.cfg.MaxRetryBackoff, nil,
+		func(err error, wait time.Duration) {
+			s.metrics.retries.Inc()
+			s.log.Warn("ClickHouse refused a batch; retrying", "table", table.Name, "rows", len(rows), "retry_in", wait, "err", err)
+		},
+		func(ctx context.Context) error { return s.insert(ctx, table, rows) })
+	if err == nil {
+		s.metrics.rows.WithLabelValues(table.Name).Add(float64(len(rows)))
 	}
+	return err
 }
 
 func (s *Sink) insert(ctx context.Context, table Table, rows [][]any) error {

@@ -30,6 +30,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/creatorflow/creatorflow/pipeline/batch"
+
 	"github.com/creatorflow/creatorflow/pipeline/stream"
 	"github.com/creatorflow/creatorflow/processors/lifecycle"
 )
@@ -60,15 +62,12 @@ type Config struct {
 
 // Sink consumes the state topic into PostgreSQL.
 type Sink struct {
-	cfg   Config
-	kafka *kgo.Client
-	// rebalance is signalled when the group wants to rebalance while a
-	// batch is held: a batch stuck retrying against an outage is then
-	// given up, and read again.
-	rebalance chan struct{}
-	pg        *pgx.Conn // nil until connected, and after a failure
-	log       *slog.Logger
-	metrics   metrics
+	cfg      Config
+	consumer *batch.Consumer
+	kafka    *kgo.Client // the consumer's
+	pg       *pgx.Conn   // nil until connected, and after a failure
+	log      *slog.Logger
+	metrics  metrics
 }
 
 type metrics struct {
@@ -113,26 +112,9 @@ func New(cfg Config, base []kgo.Opt) (*Sink, error) {
 	if _, err := pgx.ParseConfig(cfg.PostgresURL); err != nil {
 		return nil, fmt.Errorf("orderstate: PostgreSQL URL: %w", err)
 	}
-	rebalance := make(chan struct{}, 1)
-	opts := append(slices.Clone(base),
-		kgo.ConsumerGroup(cfg.Group),
-		kgo.ConsumeTopics(cfg.Topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.DisableAutoCommit(),
-		// Between a poll and its commit no partition may move to another
-		// instance, or both could commit offsets past each other's rows.
-		kgo.BlockRebalanceOnPoll(),
-		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) {
-			select {
-			case rebalance <- struct{}{}:
-			default:
-			}
-		}),
-	)
-	cl, err := kgo.NewClient(opts...)
+	consumer, err := batch.NewConsumer(base, cfg.Group, []string{cfg.Topic}, log)
 	if err != nil {
-		return nil, fmt.Errorf("orderstate: kafka client: %w", err)
+		return nil, fmt.Errorf("orderstate: %w", err)
 	}
 	m := metrics{
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "creatorflow_orderstate_records_total",
@@ -148,7 +130,7 @@ func New(cfg Config, base []kgo.Opt) (*Sink, error) {
 	if cfg.Registerer != nil {
 		cfg.Registerer.MustRegister(m.records, m.retries, m.commitFailed, m.batch)
 	}
-	return &Sink{cfg: cfg, kafka: cl, rebalance: rebalance, log: log, metrics: m}, nil
+	return &Sink{cfg: cfg, consumer: consumer, kafka: consumer.Client(), log: log, metrics: m}, nil
 }
 
 // Ping reports whether the broker answers, for readiness.
@@ -159,40 +141,8 @@ func (s *Sink) Ping(ctx context.Context) error { return s.kafka.Ping(ctx) }
 // are read again on restart.
 func (s *Sink) Run(ctx context.Context) error {
 	defer s.closePostgres()
-	defer s.kafka.CloseAllowingRebalance()
-	for {
-		fetches := s.kafka.PollRecords(ctx, s.cfg.BatchSize)
-		if ctx.Err() != nil {
-			return nil
-		}
-		fetches.EachError(func(topic string, p int32, err error) {
-			s.log.Warn("fetch failed", "topic", topic, "partition", p, "err", err)
-		})
-		recs := fetches.Records()
-		err := s.write(ctx, recs)
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case errors.Is(err, errAbandoned):
-			// Read the batch again, here if the partitions stay, from the
-			// committed offsets wherever they go.
-			s.rewind(recs)
-			s.log.Warn("batch given up for a rebalance; it will be read again", "records", len(recs))
-		case err != nil:
-			return err
-		}
-		// A signal that arrived while the batch went through is spent:
-		// the rebalance proceeds now.
-		select {
-		case <-s.rebalance:
-		default:
-		}
-		s.kafka.AllowRebalance()
-	}
+	return s.consumer.Run(ctx, s.cfg.BatchSize, s.write)
 }
-
-// errAbandoned is a batch given up for a rebalance.
-var errAbandoned = errors.New("batch abandoned for a rebalance")
 
 // row is one record to write.
 type row struct {
@@ -306,32 +256,21 @@ func (s *Sink) upsertRetrying(ctx context.Context, rows []row) (int, []refusal, 
 	return written, out, nil
 }
 
-// retry runs op until it succeeds, or reports a refusal (which op returns
-// as such, for the caller), with exponential back-off. It gives up when
-// ctx ends or, with errAbandoned, when the group wants to rebalance.
+// retry runs op, each try within 30 s, until it succeeds or PostgreSQL
+// refuses it for its data (returned, for the caller), with exponential
+// back-off; it gives up when ctx ends or, with batch.ErrAbandoned, when the
+// group wants to rebalance.
 func (s *Sink) retry(ctx context.Context, what string, op func(context.Context) error) error {
-	backoff := s.cfg.RetryBackoff
-	for {
-		opCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := op(opCtx)
-		cancel()
-		if err == nil || refused(err) {
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		s.metrics.retries.Inc()
-		s.log.Warn("failed; retrying", "what", what, "retry_in", backoff, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.rebalance:
-			return errAbandoned
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, s.cfg.MaxRetryBackoff)
-	}
+	return s.consumer.Retry(ctx, s.cfg.RetryBackoff, s.cfg.MaxRetryBackoff, refused,
+		func(err error, wait time.Duration) {
+			s.metrics.retries.Inc()
+			s.log.Warn("failed; retrying", "what", what, "retry_in", wait, "err", err)
+		},
+		func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			return op(ctx)
+		})
 }
 
 // upsertSQL writes a batch of states in one statement. A row is replaced
@@ -424,22 +363,6 @@ func (s *Sink) closePostgres() {
 func refused(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23"))
-}
-
-// rewind moves the consumer back to the first record of the batch in each
-// partition, so that a batch given up is read again by this instance if it
-// keeps the partitions (the others start from the committed offsets).
-func (s *Sink) rewind(recs []*kgo.Record) {
-	first := map[string]map[int32]kgo.EpochOffset{}
-	for _, r := range recs {
-		if first[r.Topic] == nil {
-			first[r.Topic] = map[int32]kgo.EpochOffset{}
-		}
-		if o, ok := first[r.Topic][r.Partition]; !ok || r.Offset < o.Offset {
-			first[r.Topic][r.Partition] = kgo.EpochOffset{Epoch: -1, Offset: r.Offset}
-		}
-	}
-	s.kafka.SetOffsets(first)
 }
 
 // Bounds of the times a state may hold: those the lifecycle accepts.
